@@ -1,0 +1,129 @@
+"""keel's exceptions: one tree, so callers can catch as broadly or narrowly as they need.
+
+::
+
+    KeelError
+     ├── ConfigError            keel.yaml or a setting is wrong (.path, .field)
+     ├── DataError
+     │    ├── SchemaError
+     │    └── ValidationError
+     ├── StoreError             the metadata database or artifact store
+     │    ├── StoreVersionError  the store was written by a newer keel
+     │    ├── ArtifactError      a bad artifact name, a missing artifact
+     │    │    └── ArtifactCorruptedError   content does not match its SHA-256
+     │    └── FilterError       a malformed search filter (.position)
+     └── TrackingError          runs, params, metrics
+          ├── RunNotFoundError
+          ├── ExperimentNotFoundError
+          └── ParamConflictError   a logged param may not change
+
+Every message says the value, what was expected and, where it helps, the likely cause.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ArtifactCorruptedError",
+    "ArtifactError",
+    "ConfigError",
+    "DataError",
+    "ExperimentNotFoundError",
+    "FilterError",
+    "KeelError",
+    "ParamConflictError",
+    "RunNotFoundError",
+    "SchemaError",
+    "StoreError",
+    "StoreVersionError",
+    "TrackingError",
+    "ValidationError",
+]
+
+
+class KeelError(Exception):
+    """Base of every error keel raises on purpose."""
+
+
+class ConfigError(KeelError):
+    """keel.yaml or a setting is wrong.
+
+    Attributes:
+        path: the file the setting came from, when there is one.
+        field: the dotted key path of the bad setting, when there is one.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None, field: str | None = None):
+        super().__init__(message)
+        self.path = path
+        self.field = field
+
+
+class DataError(KeelError):
+    """Input data is unreadable or does not fit what was expected."""
+
+
+class SchemaError(DataError):
+    """Data does not match its schema."""
+
+
+class ValidationError(DataError):
+    """Data failed a validation rule."""
+
+
+class StoreError(KeelError):
+    """The metadata database or the artifact store failed or holds something unexpected."""
+
+
+class StoreVersionError(StoreError):
+    """The store was written by a newer keel than this one."""
+
+    def __init__(self, message: str, *, found: str, supported: str):
+        super().__init__(message)
+        self.found = found
+        self.supported = supported
+
+
+class ArtifactError(StoreError):
+    """An artifact name is not allowed, or an artifact is missing."""
+
+
+class ArtifactCorruptedError(ArtifactError):
+    """An artifact's content no longer matches the SHA-256 it was stored under."""
+
+    def __init__(self, message: str, *, path: str):
+        super().__init__(message)
+        self.path = path
+
+
+class FilterError(StoreError):
+    """A search filter could not be parsed.
+
+    Attributes:
+        position: 0-based character offset of the offending token in the filter.
+    """
+
+    def __init__(self, message: str, *, filter_string: str, position: int):
+        caret = " " * position + "^"
+        super().__init__(f"{message}\n  {filter_string}\n  {caret}")
+        self.filter_string = filter_string
+        self.position = position
+
+
+class TrackingError(KeelError):
+    """A run, param or metric call was given something it cannot record."""
+
+
+class RunNotFoundError(TrackingError):
+    def __init__(self, run_id: str):
+        super().__init__(f"No run with id {run_id!r} in this workspace.")
+        self.run_id = run_id
+
+
+class ExperimentNotFoundError(TrackingError):
+    def __init__(self, name: str):
+        super().__init__(f"No experiment named {name!r} in this workspace.")
+        self.name = name
+
+
+class ParamConflictError(TrackingError):
+    """A param already logged on a run was logged again with a different value."""

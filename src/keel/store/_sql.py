@@ -1,0 +1,423 @@
+"""The metadata store: SQLAlchemy Core over SQLite (embedded) or PostgreSQL, one code path.
+
+Thread-safe: every method takes a pooled connection of its own. Writes run in short
+transactions (``BEGIN IMMEDIATE`` on SQLite, see ``_engine``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from keel.errors import ExperimentNotFoundError, ParamConflictError, StoreError
+from keel.store import _migrate
+from keel.store._engine import create_engines, sqlite_path
+from keel.store._records import ArtifactRecord, Experiment, MetricPoint, RunRecord
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+
+    from keel.store._sql_metrics import MetricRow
+
+
+class SQLStore:
+    """Experiments, runs, params, tags, metrics and artifact references in one database.
+
+    Example:
+        >>> store = SQLStore("sqlite://")   # in memory
+        >>> store.open()
+        >>> store.create_experiment("demo")
+        1
+    """
+
+    def __init__(self, url: str):
+        self.url = url
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    @cached_property
+    def _engines(self) -> tuple[Engine, Engine]:
+        return create_engines(self.url)
+
+    @property
+    def dialect(self) -> str:
+        return self._engines[0].dialect.name
+
+    def open(self) -> None:
+        """Check the schema version (refusing a newer store) and migrate an older one.
+
+        For a SQLite file already at this version, the check uses only the standard library,
+        so opening a workspace does not import SQLAlchemy.
+        """
+        path = sqlite_path(self.url)
+        if path is not None and not _migrate.check_version(
+            _migrate.sqlite_schema_version(path), str(path)
+        ):
+            return
+        _migrate.ensure_schema(self._engines[1], self._where())
+
+    def close(self) -> None:
+        if "_engines" in self.__dict__:
+            self._engines[0].dispose()
+
+    def _where(self) -> str:
+        path = sqlite_path(self.url)
+        return str(path) if path is not None else self._engines[0].url.render_as_string()
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        with self._guard(), self._engines[0].connect() as conn:
+            yield conn
+
+    @contextmanager
+    def writing(self) -> Iterator[Connection]:
+        with self._guard(), self._engines[1].begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        from sqlalchemy.exc import OperationalError
+
+        try:
+            yield
+        except OperationalError as exc:
+            raise StoreError(f"The store at {self._where()} failed: {exc.orig}") from exc
+
+    # -- experiments -------------------------------------------------------------------
+
+    def create_experiment(self, name: str) -> int:
+        from sqlalchemy import insert
+
+        from keel.store._schema import experiments
+
+        with self.writing() as conn:
+            stmt = insert(experiments).values(name=name, created_at=time.time())
+            return int(conn.execute(stmt).inserted_primary_key[0])
+
+    def get_or_create_experiment(self, name: str) -> Experiment:
+        found = self.get_experiment(name)
+        if found is not None:
+            return found
+        from sqlalchemy.exc import IntegrityError
+
+        try:
+            self.create_experiment(name)
+        except IntegrityError:  # another process created it between our read and write
+            pass
+        found = self.get_experiment(name)
+        assert found is not None
+        return found
+
+    def get_experiment(self, name: str) -> Experiment | None:
+        from keel.store._schema import experiments
+
+        found = self._experiments(experiments.c.name == name)
+        return found[0] if found else None
+
+    def list_experiments(self, *, include_deleted: bool = False) -> list[Experiment]:
+        from keel.store._schema import experiments
+
+        where = [] if include_deleted else [experiments.c.lifecycle == "active"]
+        return self._experiments(*where)
+
+    def _experiments(self, *where: Any) -> list[Experiment]:
+        from sqlalchemy import select
+
+        from keel.store._schema import experiments
+
+        stmt = select(experiments).where(*where).order_by(experiments.c.experiment_id)
+        with self.reading() as conn:
+            return [Experiment(**row._asdict()) for row in conn.execute(stmt)]
+
+    def count_runs(
+        self, experiment_ids: Sequence[int], *, include_deleted: bool = False
+    ) -> dict[int, int]:
+        """Runs per experiment id: active ones, or every one with ``include_deleted``."""
+        from sqlalchemy import func, select
+
+        from keel.store._schema import runs
+
+        stmt = select(runs.c.experiment_id, func.count()).where(
+            runs.c.experiment_id.in_(experiment_ids)
+        )
+        if not include_deleted:
+            stmt = stmt.where(runs.c.lifecycle == "active")
+        stmt = stmt.group_by(runs.c.experiment_id)
+        with self.reading() as conn:
+            return {eid: n for eid, n in conn.execute(stmt)}
+
+    def set_experiment_lifecycle(self, experiment_id: int, lifecycle: str) -> None:
+        """Tombstone (``deleted``) or restore (``active``) an experiment and all its runs."""
+        from sqlalchemy import update
+
+        from keel.store._schema import experiments, runs
+
+        deleted_at = time.time() if lifecycle == "deleted" else None
+        values = {"lifecycle": lifecycle, "deleted_at": deleted_at}
+        with self.writing() as conn:
+            conn.execute(
+                update(experiments)
+                .where(experiments.c.experiment_id == experiment_id)
+                .values(**values)
+            )
+            conn.execute(update(runs).where(runs.c.experiment_id == experiment_id).values(**values))
+
+    def purge_experiment(self, experiment_id: int) -> None:
+        """Remove an experiment, its runs and everything they logged; frees its name."""
+        from sqlalchemy import delete
+
+        from keel.store._schema import experiments
+
+        with self.writing() as conn:
+            conn.execute(delete(experiments).where(experiments.c.experiment_id == experiment_id))
+
+    # -- runs --------------------------------------------------------------------------
+
+    def create_run(
+        self,
+        fields: dict[str, Any],
+        params: dict[str, str] | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> None:
+        """Insert a run with its first params and tags, in one transaction."""
+        from sqlalchemy import insert
+
+        from keel.store._schema import params as params_table
+        from keel.store._schema import runs
+        from keel.store._schema import tags as tags_table
+
+        from sqlalchemy.exc import IntegrityError
+
+        run_id = fields["run_id"]
+        with self.writing() as conn:
+            try:
+                conn.execute(insert(runs).values(**fields))
+            except IntegrityError:
+                raise ExperimentNotFoundError(f"id {fields['experiment_id']}") from None
+            for table, values in ((params_table, params), (tags_table, tags)):
+                if values:
+                    rows = [{"run_id": run_id, "key": k, "value": v} for k, v in values.items()]
+                    conn.execute(table.insert(), rows)
+
+    def update_run(self, run_id: str, **fields: Any) -> None:
+        from sqlalchemy import update
+
+        from keel.store._schema import runs
+
+        with self.writing() as conn:
+            conn.execute(update(runs).where(runs.c.run_id == run_id).values(**fields))
+
+    def get_run(self, run_id: str) -> RunRecord | None:
+        from keel.store._schema import runs
+
+        found = self._select_runs([runs.c.run_id == run_id])
+        return found[0] if found else None
+
+    def search_runs(
+        self,
+        filter_string: str | None = None,
+        *,
+        experiment_ids: Sequence[int] | None = None,
+        order_by: Sequence[str] | None = None,
+        limit: int | None = 100,
+        offset: int = 0,
+        lifecycle: str | None = "active",
+    ) -> list[RunRecord]:
+        """Runs matching a filter (see ``keel.store._filter`` for the language), ordered.
+
+        Raises:
+            FilterError: the filter or an ``order_by`` item is malformed; the message
+                points at the offending position.
+        """
+        from keel.store._filter import parse_filter, parse_order_by
+        from keel.store._filter_sql import apply_order, compile_filter
+        from keel.store._schema import runs
+
+        expr = parse_filter(filter_string)
+        clause = compile_filter(expr)
+        keys = parse_order_by(order_by)
+        where = [] if clause is None else [clause]
+        if lifecycle is not None:
+            where.append(runs.c.lifecycle == lifecycle)
+        if experiment_ids is not None:
+            where.append(runs.c.experiment_id.in_(list(experiment_ids)))
+        return self._select_runs(where, lambda stmt: apply_order(stmt, keys, expr), limit, offset)
+
+    def runs_with_status(self, status: str) -> list[RunRecord]:
+        from keel.store._schema import runs
+
+        return self._select_runs([runs.c.status == status])
+
+    def deleted_run_ids(self) -> list[str]:
+        from sqlalchemy import select
+
+        from keel.store._schema import runs
+
+        stmt = select(runs.c.run_id).where(runs.c.lifecycle == "deleted")
+        with self.reading() as conn:
+            return list(conn.execute(stmt).scalars())
+
+    def _select_runs(
+        self,
+        where: list[Any],
+        order: Callable[[Any], Any] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[RunRecord]:
+        from keel.store._sql_search import select_runs
+
+        with self.reading() as conn:
+            return select_runs(conn, where=where, order=order, limit=limit, offset=offset)
+
+    def set_runs_lifecycle(self, run_ids: Sequence[str], lifecycle: str) -> None:
+        from sqlalchemy import update
+
+        from keel.store._schema import runs
+
+        deleted_at = time.time() if lifecycle == "deleted" else None
+        with self.writing() as conn:
+            conn.execute(
+                update(runs)
+                .where(runs.c.run_id.in_(run_ids))
+                .values(lifecycle=lifecycle, deleted_at=deleted_at)
+            )
+
+    def purge_runs(self, run_ids: Sequence[str]) -> None:
+        """Remove runs with their params, tags, metrics and artifact references (cascade)."""
+        from sqlalchemy import delete
+
+        from keel.store._schema import runs
+
+        with self.writing() as conn:
+            for chunk in _chunks(list(run_ids), 500):
+                conn.execute(delete(runs).where(runs.c.run_id.in_(chunk)))
+
+    # -- params and tags ---------------------------------------------------------------
+
+    def log_params(self, run_id: str, values: dict[str, str]) -> None:
+        """Record params; a key already logged with another value raises ParamConflictError."""
+        from sqlalchemy import select
+
+        from keel.store._schema import params
+
+        with self.writing() as conn:
+            stmt = select(params.c.key, params.c.value).where(
+                params.c.run_id == run_id, params.c.key.in_(list(values))
+            )
+            existing = dict(conn.execute(stmt).all())
+            _check_param_conflicts(run_id, existing, values)
+            new = [
+                {"run_id": run_id, "key": k, "value": v}
+                for k, v in values.items()
+                if k not in existing
+            ]
+            if new:
+                conn.execute(params.insert(), new)
+
+    def set_tags(self, run_id: str, values: dict[str, str]) -> None:
+        from sqlalchemy import delete
+
+        from keel.store._schema import tags
+
+        with self.writing() as conn:
+            conn.execute(delete(tags).where(tags.c.run_id == run_id, tags.c.key.in_(list(values))))
+            conn.execute(
+                tags.insert(), [{"run_id": run_id, "key": k, "value": v} for k, v in values.items()]
+            )
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        from sqlalchemy import delete
+
+        from keel.store._schema import tags
+
+        with self.writing() as conn:
+            conn.execute(delete(tags).where(tags.c.run_id == run_id, tags.c.key == key))
+
+    # -- metrics -----------------------------------------------------------------------
+
+    def write_metrics(self, rows: Sequence[MetricRow]) -> None:
+        from keel.store._sql_metrics import insert_metrics
+
+        if not rows:
+            return
+        with self.writing() as conn:
+            insert_metrics(conn, rows)
+
+    def metric_history(self, run_id: str, key: str, **window: Any) -> list[MetricPoint]:
+        from keel.store._sql_metrics import metric_history
+
+        with self.reading() as conn:
+            return metric_history(conn, run_id, key, **window)
+
+    def metric_counts(self, run_id: str) -> dict[str, int]:
+        """Number of points logged for each metric of a run."""
+        from sqlalchemy import select
+
+        from keel.store._schema import latest_metrics as lm
+
+        stmt = select(lm.c.key, lm.c.count).where(lm.c.run_id == run_id).order_by(lm.c.key)
+        with self.reading() as conn:
+            return dict(conn.execute(stmt).all())
+
+    # -- artifacts ---------------------------------------------------------------------
+
+    def add_artifacts(self, records: Iterable[ArtifactRecord]) -> None:
+        """Record artifacts; logging a name again points it at the new content."""
+        from sqlalchemy import and_, delete, or_
+
+        from keel.store._schema import artifacts
+
+        rows = [vars(record) for record in records]
+        if not rows:
+            return
+        with self.writing() as conn:
+            same = [
+                and_(artifacts.c.run_id == r["run_id"], artifacts.c.path == r["path"]) for r in rows
+            ]
+            for chunk in _chunks(same, 200):
+                conn.execute(delete(artifacts).where(or_(*chunk)))
+            conn.execute(artifacts.insert(), rows)
+
+    def list_artifacts(self, run_id: str) -> list[ArtifactRecord]:
+        from sqlalchemy import select
+
+        from keel.store._schema import artifacts
+
+        stmt = select(artifacts).where(artifacts.c.run_id == run_id).order_by(artifacts.c.path)
+        with self.reading() as conn:
+            return [ArtifactRecord(**row._asdict()) for row in conn.execute(stmt)]
+
+    def referenced_digests(self) -> set[str]:
+        from sqlalchemy import select
+
+        from keel.store._schema import artifacts
+
+        with self.reading() as conn:
+            return set(conn.execute(select(artifacts.c.digest).distinct()).scalars())
+
+    # -- maintenance -------------------------------------------------------------------
+
+    def integrity_check(self) -> str:
+        """SQLite's ``PRAGMA integrity_check`` result ('ok' when sound); 'ok' elsewhere."""
+        if self.dialect != "sqlite":
+            return "ok"
+        with self.reading() as conn:
+            return str(conn.exec_driver_sql("PRAGMA integrity_check").scalar())
+
+
+def _check_param_conflicts(run_id: str, existing: dict[str, str], new: dict[str, str]) -> None:
+    for key, value in new.items():
+        if key in existing and existing[key] != value:
+            raise ParamConflictError(
+                f"Param {key!r} of run {run_id} is already {existing[key]!r}; params are "
+                f"immutable, so it cannot become {value!r}. Log the new value under another "
+                "key, or start a new run."
+            )
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

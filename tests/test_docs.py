@@ -1,0 +1,29 @@
+"""The examples in docs/ and in docstrings run, and print what the docs say."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+from pathlib import Path
+
+import pytest
+
+DOCS = sorted((Path(__file__).parents[1] / "docs").glob("*.md"))
+FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+
+
+@pytest.mark.parametrize("page", DOCS, ids=[p.name for p in DOCS])
+def test_docs_examples(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("KEEL_STORE_URL", raising=False)
+    result = doctest.testfile(str(page), module_relative=False, optionflags=FLAGS, verbose=False)
+    assert result.failed == 0
+
+
+@pytest.mark.parametrize(
+    "module", ["keel", "keel.config", "keel.workspace", "keel.store._filter", "keel.testing"]
+)
+def test_docstring_examples(module: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = doctest.testmod(importlib.import_module(module), optionflags=FLAGS)
+    assert result.failed == 0

@@ -1,0 +1,47 @@
+"""Layers import downward only (DESIGN.md): checked on the source, not by convention."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).parents[1] / "src" / "keel"
+
+# Each layer and the keel modules it may import (besides itself and keel.errors).
+ALLOWED = {
+    "store": set(),
+    "tracking": {"store"},
+    "testing": {"store", "tracking"},
+    "config": set(),
+    "workspace": {"config", "store", "tracking", "_template"},
+}
+
+
+def _keel_imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        else:
+            continue
+        for name in names:
+            parts = name.split(".")
+            if parts[0] == "keel" and len(parts) > 1:
+                found.add(parts[1])
+    return found
+
+
+def _files(layer: str) -> list[Path]:
+    folder = SRC / layer
+    return sorted(folder.rglob("*.py")) if folder.is_dir() else [SRC / f"{layer}.py"]
+
+
+@pytest.mark.parametrize("layer", sorted(ALLOWED))
+def test_layer_imports_only_below(layer: str) -> None:
+    for path in _files(layer):
+        bad = _keel_imports(path) - ALLOWED[layer] - {layer, "errors"}
+        assert not bad, f"{path.relative_to(SRC)} imports keel.{', keel.'.join(sorted(bad))}"
