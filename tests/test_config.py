@@ -37,7 +37,10 @@ def test_unknown_key_names_line_and_allowed_keys(tmp_path: Path) -> None:
 
 def test_bad_value_names_key_and_value(tmp_path: Path) -> None:
     path = _write(tmp_path, "project: p\ntracking:\n  flush_interval_s: -1\n")
-    with pytest.raises(ConfigError, match=r":3: the 'tracking.flush_interval_s' setting must be greater than 0. Got -1"):
+    with pytest.raises(
+        ConfigError,
+        match=r":3: the 'tracking.flush_interval_s' setting must be greater than 0. Got -1",
+    ):
         load_config(path)
 
 

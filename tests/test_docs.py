@@ -12,11 +12,34 @@ DOCS = sorted((Path(__file__).parents[1] / "docs").glob("*.md"))
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 
+def _keel_cli(*args: str, quiet: bool = False) -> str | None:
+    """Run the CLI in process: print stdout, then stderr and a non-zero exit code."""
+    from typer.testing import CliRunner
+
+    from keel.cli import app
+
+    result = CliRunner().invoke(app, list(args))
+    if quiet:
+        return result.stdout
+    print((result.stdout + result.stderr).rstrip())
+    if result.exit_code:
+        print(f"exit code {result.exit_code}")
+    return None
+
+
 @pytest.mark.parametrize("page", DOCS, ids=[p.name for p in DOCS])
 def test_docs_examples(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("KEEL_STORE_URL", raising=False)
-    result = doctest.testfile(str(page), module_relative=False, optionflags=FLAGS, verbose=False)
+    monkeypatch.delenv("KEEL_WORKSPACE", raising=False)
+    monkeypatch.setenv("COLUMNS", "250")
+    result = doctest.testfile(
+        str(page),
+        module_relative=False,
+        optionflags=FLAGS,
+        verbose=False,
+        globs={"keel": _keel_cli},
+    )
     assert result.failed == 0
 
 

@@ -16,6 +16,7 @@ ALLOWED = {
     "testing": {"store", "tracking"},
     "config": set(),
     "workspace": {"config", "store", "tracking", "_template"},
+    "demo": {"workspace", "store", "tracking"},
 }
 
 

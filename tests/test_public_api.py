@@ -47,6 +47,9 @@ def test_opening_a_workspace_imports_nothing_heavy(workspace: keel.Workspace) ->
         " if m in sys.modules))"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code, str(workspace.root)], capture_output=True, text=True, check=True
+        [sys.executable, "-c", code, str(workspace.root)],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert out.stdout.strip() == "[]"

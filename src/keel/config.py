@@ -65,7 +65,9 @@ def load_config(path: str | os.PathLike[str]) -> KeelConfig:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"{path} does not exist. Run `keel init` to create it.", path=str(path)) from None
+        raise ConfigError(
+            f"{path} does not exist. Run `keel init` to create it.", path=str(path)
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"Cannot read {path}: {exc}", path=str(path)) from None
     try:
@@ -109,7 +111,9 @@ def _line_numbers(node: Any, prefix: tuple[Any, ...] = ()) -> dict[tuple[Any, ..
     return lines
 
 
-def _config_error(path: Path, exc: PydanticValidationError, lines: dict[tuple[Any, ...], int]) -> ConfigError:
+def _config_error(
+    path: Path, exc: PydanticValidationError, lines: dict[tuple[Any, ...], int]
+) -> ConfigError:
     problems = [_describe(path, error, lines) for error in exc.errors()]
     first = ".".join(str(part) for part in exc.errors()[0]["loc"])
     return ConfigError("\n".join(problems), path=str(path), field=first)
@@ -125,7 +129,8 @@ def _describe(path: Path, error: Any, lines: dict[tuple[Any, ...], int]) -> str:
         return f"{where}: unknown key '{key}'. Allowed keys here: {allowed}."
     if error["type"] == "missing":
         return f"{where}: the key '{key}' is required."
-    return f"{where}: the '{key}' setting {_lower_first(error['msg'])}. Got {error['input']!r} instead."
+    problem = _lower_first(error["msg"])
+    return f"{where}: the '{key}' setting {problem}. Got {error['input']!r} instead."
 
 
 def _allowed_keys(section: tuple[Any, ...]) -> list[str]:

@@ -66,7 +66,11 @@ class Workspace:
 
     @classmethod
     def init(
-        cls, path: str | os.PathLike[str] = ".", project: str | None = None, *, exist_ok: bool = False
+        cls,
+        path: str | os.PathLike[str] = ".",
+        project: str | None = None,
+        *,
+        exist_ok: bool = False,
     ) -> Workspace:
         """Create keel.yaml (commented) and the ``.keel/`` store in ``path``, then open it."""
         from keel._template import KEEL_YAML

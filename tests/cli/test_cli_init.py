@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 
-
 def test_init_creates_the_workspace(cli, tmp_path):
     target = tmp_path / "new"
     result = cli("init", target, "--project", "churn")

@@ -48,9 +48,8 @@ def test_bad_artifact_names_are_refused(workspace: keel.Workspace, name: str) ->
 
 
 def test_missing_source_and_unknown_artifact(workspace: keel.Workspace, tmp_path: Path) -> None:
-    with workspace.start_run() as run:
-        with pytest.raises(ArtifactError, match="no such file"):
-            run.log_artifact(tmp_path / "nope.bin")
+    with workspace.start_run() as run, pytest.raises(ArtifactError, match="no such file"):
+        run.log_artifact(tmp_path / "nope.bin")
     with pytest.raises(ArtifactError, match="no artifact named 'nope'"):
         workspace.download_artifact(run.id, "nope", tmp_path / "x")
 
@@ -64,4 +63,7 @@ def test_gc_reclaims_unreferenced_blobs_only(workspace: keel.Workspace) -> None:
     workspace.delete_runs([drop.id])
     report = workspace.gc()
     assert (report.runs_purged, report.blobs_deleted, report.bytes_freed) == (1, 1, 90)
-    assert workspace.download_artifact(keep.id, "s.txt", workspace.root / "s.txt").read_text() == "shared"
+    assert (
+        workspace.download_artifact(keep.id, "s.txt", workspace.root / "s.txt").read_text()
+        == "shared"
+    )

@@ -110,7 +110,10 @@ def test_clean_exit_flushes_without_an_explicit_flush(workspace: keel.Workspace)
     )
     out = subprocess.run(
         [sys.executable, "-c", script, str(workspace.root)],
-        capture_output=True, text=True, timeout=120, check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
     assert workspace.store.metric_counts(out.stdout.strip()) == {"loss": 5000}
 

@@ -19,7 +19,10 @@ def fresh_git_state(monkeypatch: pytest.MonkeyPatch) -> None:
 def _git(repo: Path, *args: str) -> str:
     return subprocess.run(
         ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
-        cwd=repo, check=True, capture_output=True, text=True,
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.strip()
 
 
@@ -41,8 +44,14 @@ def test_git_commit_and_dirty_flag(
     with workspace.start_run(name="dirty") as dirty:
         pass
 
-    assert (workspace.get_run(clean.id).git_commit, workspace.get_run(clean.id).git_dirty) == (head, False)
-    assert (workspace.get_run(dirty.id).git_commit, workspace.get_run(dirty.id).git_dirty) == (head, True)
+    assert (workspace.get_run(clean.id).git_commit, workspace.get_run(clean.id).git_dirty) == (
+        head,
+        False,
+    )
+    assert (workspace.get_run(dirty.id).git_commit, workspace.get_run(dirty.id).git_dirty) == (
+        head,
+        True,
+    )
 
 
 def test_outside_git_there_is_no_commit(

@@ -81,7 +81,7 @@ def test_failed_flush_keeps_rows_and_retries() -> None:
     for i in range(3):
         writer.append(_row(i))
     sink.failing = True
-    with pytest.raises(StoreError, match="3 metric points.*kept in memory.*unreachable"):
+    with pytest.raises(StoreError, match=r"3 metric points.*kept in memory.*unreachable"):
         writer.flush()
     writer.append(_row(3))
     assert writer.pending == 4

@@ -53,7 +53,9 @@ def create_engines(url: str) -> tuple[Engine, Engine]:
     except ModuleNotFoundError as exc:
         extra = "postgres" if url.startswith("postgres") else None
         hint = f" Install it with: pip install 'keel[{extra}]'" if extra else ""
-        raise StoreError(f"The driver for store URL {url!r} is not installed ({exc}).{hint}") from None
+        raise StoreError(
+            f"The driver for store URL {url!r} is not installed ({exc}).{hint}"
+        ) from None
     except Exception as exc:  # sqlalchemy.exc.ArgumentError and friends
         raise StoreError(f"Store URL {url!r} is not a valid database URL: {exc}") from None
     if is_sqlite:

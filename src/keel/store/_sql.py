@@ -6,6 +6,7 @@ transactions (``BEGIN IMMEDIATE`` on SQLite, see ``_engine``).
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -103,10 +104,8 @@ class SQLStore:
             return found
         from sqlalchemy.exc import IntegrityError
 
-        try:
+        with contextlib.suppress(IntegrityError):  # another process created it meanwhile
             self.create_experiment(name)
-        except IntegrityError:  # another process created it between our read and write
-            pass
         found = self.get_experiment(name)
         assert found is not None
         return found
@@ -182,21 +181,26 @@ class SQLStore:
         params: dict[str, str] | None = None,
         tags: dict[str, str] | None = None,
     ) -> None:
-        """Insert a run with its first params and tags, in one transaction."""
-        from sqlalchemy import insert
+        """Insert a run with its first params and tags, in one transaction.
 
+        Raises:
+            ExperimentNotFoundError: the experiment is gone or deleted (checked inside the
+                transaction, so a concurrent delete cannot slip a run into it).
+        """
+        from sqlalchemy import insert, select
+
+        from keel.store._schema import experiments, runs
         from keel.store._schema import params as params_table
-        from keel.store._schema import runs
         from keel.store._schema import tags as tags_table
 
-        from sqlalchemy.exc import IntegrityError
-
-        run_id = fields["run_id"]
+        run_id, experiment_id = fields["run_id"], fields["experiment_id"]
+        lifecycle = select(experiments.c.lifecycle).where(
+            experiments.c.experiment_id == experiment_id
+        )
         with self.writing() as conn:
-            try:
-                conn.execute(insert(runs).values(**fields))
-            except IntegrityError:
-                raise ExperimentNotFoundError(f"id {fields['experiment_id']}") from None
+            if conn.execute(lifecycle).scalar() != "active":
+                raise ExperimentNotFoundError(f"id {experiment_id}")
+            conn.execute(insert(runs).values(**fields))
             for table, values in ((params_table, params), (tags_table, tags)):
                 if values:
                     rows = [{"run_id": run_id, "key": k, "value": v} for k, v in values.items()]
@@ -233,18 +237,19 @@ class SQLStore:
                 points at the offending position.
         """
         from keel.store._filter import parse_filter, parse_order_by
-        from keel.store._filter_sql import apply_order, compile_filter
+        from keel.store._filter_sql import filter_and_order
         from keel.store._schema import runs
 
         expr = parse_filter(filter_string)
-        clause = compile_filter(expr)
         keys = parse_order_by(order_by)
-        where = [] if clause is None else [clause]
+        where = []
         if lifecycle is not None:
             where.append(runs.c.lifecycle == lifecycle)
         if experiment_ids is not None:
             where.append(runs.c.experiment_id.in_(list(experiment_ids)))
-        return self._select_runs(where, lambda stmt: apply_order(stmt, keys, expr), limit, offset)
+        return self._select_runs(
+            where, lambda stmt: filter_and_order(stmt, expr, keys), limit, offset
+        )
 
     def runs_with_status(self, status: str) -> list[RunRecord]:
         from keel.store._schema import runs

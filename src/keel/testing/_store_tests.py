@@ -29,7 +29,14 @@ from keel.errors import (
 )
 from keel.store import SQLStore
 from keel.store._artifacts import open_artifact_store
-from keel.tracking import Tracker, delete_experiment, delete_runs
+from keel.tracking import (
+    Tracker,
+    delete_experiment,
+    delete_runs,
+    gc,
+    restore_experiment,
+    restore_runs,
+)
 
 
 class StoreTests:
@@ -60,13 +67,32 @@ class StoreTests:
             run.log_metric("m", 1.0)
         delete_experiment(tracker, "exp")
         assert tracker.list_experiments() == []
-        with pytest.raises(Exception):  # a tombstoned experiment keeps its name
-            tracker.store.create_experiment("exp")
+        with pytest.raises(TrackingError, match="'exp' is deleted"):  # it keeps its name
+            tracker.start_run(experiment="exp")
         report = delete_experiment(tracker, "exp", purge=True)
         assert (report.runs_purged, report.experiments_purged) == (1, 1)
         with tracker.start_run(experiment="exp"):
             pass
         assert len(tracker.search_runs(experiments=["exp"])) == 1
+
+    def test_runs_of_a_deleted_experiment_come_back_with_it(self, tracker: Tracker) -> None:
+        with tracker.start_run(experiment="exp") as run:
+            pass
+        delete_experiment(tracker, "exp")
+        with pytest.raises(TrackingError, match="restore the experiment"):
+            restore_runs(tracker, [run.id])
+        restore_experiment(tracker, "exp")
+        assert [r.run_id for r in tracker.search_runs(experiments=["exp"])] == [run.id]
+
+    def test_gc_counts_the_runs_of_purged_experiments(self, tracker: Tracker) -> None:
+        for experiment in ("a", "a", "b"):
+            with tracker.start_run(experiment=experiment):
+                pass
+        delete_experiment(tracker, "a")
+        delete_runs(tracker, [tracker.search_runs(experiments=["b"])[0].run_id] * 2)
+        report = gc(tracker)
+        assert (report.runs_purged, report.experiments_purged) == (3, 1)
+        assert tracker.search_runs(include_deleted=True) == []
 
     def test_unknown_experiment_is_named(self, tracker: Tracker) -> None:
         with pytest.raises(ExperimentNotFoundError, match="'nope'"):
@@ -112,7 +138,7 @@ class StoreTests:
     def test_params_are_immutable(self, tracker: Tracker) -> None:
         with tracker.start_run(params={"lr": 0.1, "model": "lgbm"}) as run:
             run.log_param("lr", 0.1)  # the same value again is fine
-            with pytest.raises(ParamConflictError, match="'lr'.*0.1.*0.2"):
+            with pytest.raises(ParamConflictError, match=r"'lr'.*0\.1.*0\.2"):
                 run.log_param("lr", 0.2)
         assert tracker.get_run(run.id).params == {"lr": "0.1", "model": "lgbm"}
 
@@ -164,7 +190,7 @@ class StoreTests:
             run.log_metric(key, 1.0)
 
     def test_bad_step_is_refused(self, tracker: Tracker) -> None:
-        with tracker.start_run() as run, pytest.raises(TrackingError, match="step.*integer"):
+        with tracker.start_run() as run, pytest.raises(TrackingError, match=r"step.*integer"):
             run.log_metric("auc", 0.5, step=1.5)
 
     # -- search ------------------------------------------------------------------------
@@ -211,9 +237,11 @@ class StoreTests:
         with pytest.raises(TrackingError, match="max_results"):
             tracker.search_runs(max_results=0)
 
-    def test_deleted_runs_are_hidden_and_purge_removes_everything(self, tracker: Tracker, tmp_path: Path) -> None:
+    def test_deleted_runs_are_hidden_and_purge_removes_everything(
+        self, tracker: Tracker, tmp_path: Path
+    ) -> None:
         self._populate(tracker, 3)
-        first, *rest = tracker.search_runs(order_by=["attributes.name"])
+        first = tracker.search_runs(order_by=["attributes.name"])[0]
         source = tmp_path / "model.bin"
         source.write_bytes(b"weights" * 100)
         tracker.log_artifact(first.run_id, source, None)

@@ -90,7 +90,9 @@ def mark_dead_runs_killed(tracker: Tracker) -> tuple[list[RunRecord], list[RunRe
             unknown.append(run)
         elif not _process.process_alive(run.pid, run.pid_started):
             message = f"process {run.pid} on {run.host} ended without ending the run"
-            tracker.store.update_run(run.run_id, status="KILLED", end_time=time.time(), error=message)
+            tracker.store.update_run(
+                run.run_id, status="KILLED", end_time=time.time(), error=message
+            )
             killed.append(tracker.get_run(run.run_id))
     return killed, unknown
 

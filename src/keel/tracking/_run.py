@@ -69,7 +69,9 @@ class ActiveRun:
             timestamp = _values.metric_timestamp(key, timestamp)
         self._append((self.id, key, value, step, timestamp))
 
-    def log_metrics(self, metrics: dict[str, float], step: int = 0, timestamp: float | None = None) -> None:
+    def log_metrics(
+        self, metrics: dict[str, float], step: int = 0, timestamp: float | None = None
+    ) -> None:
         """Record several metrics at the same step and time."""
         when = _time() if timestamp is None else timestamp
         for key, value in metrics.items():

@@ -30,7 +30,10 @@ MAX_RESULTS_LIMIT = 10_000
 
 
 class RunPage(list[RunRecord]):
-    """A page of search results; pass ``next_page_token`` back for the next page (None at the end)."""
+    """A page of search results; pass ``next_page_token`` back for the next page.
+
+    ``next_page_token`` is None on the last page.
+    """
 
     def __init__(self, runs: Sequence[RunRecord], next_page_token: str | None):
         super().__init__(runs)
@@ -109,8 +112,11 @@ class Tracker:
         tag_values = _values.text_values("tag", tags)
         exp = self._create_run(experiment, fields, param_values, tag_values)
         record = RunRecord(
-            **fields, experiment_id=exp.experiment_id, experiment=exp.name,
-            params=param_values, tags=tag_values,
+            **fields,
+            experiment_id=exp.experiment_id,
+            experiment=exp.name,
+            params=param_values,
+            tags=tag_values,
         )
         return ActiveRun(self, record)
 
@@ -177,11 +183,18 @@ class Tracker:
         page_token: str | None = None,
         include_deleted: bool = False,
     ) -> RunPage:
-        """One page of runs matching ``filter``, e.g. ``"metrics.auc > 0.9 and params.model = 'lgbm'"``."""
+        """One page of runs matching ``filter``.
+
+        Example: ``"metrics.auc > 0.9 and params.model = 'lgbm'"``.
+        """
         _check_max_results(max_results)
         if isinstance(experiments, str):
             experiments = [experiments]
-        ids = None if experiments is None else [self._experiment(n).experiment_id for n in experiments]
+        ids = (
+            None
+            if experiments is None
+            else [self._experiment(n).experiment_id for n in experiments]
+        )
         order_by = [order_by] if isinstance(order_by, str) else order_by
         query = json.dumps([filter, ids, order_by, include_deleted])
         offset = _decode_token(page_token, query)
@@ -228,10 +241,15 @@ class Tracker:
         return self.store.list_artifacts(run_id)
 
     def download_artifact(self, run_id: str, name: str, dest: str | os.PathLike[str]) -> Path:
-        """Copy an artifact (verifying its SHA-256) to ``dest``; a folder name copies every file under it."""
+        """Copy an artifact to ``dest``, verifying its SHA-256.
+
+        A folder name copies every file under it.
+        """
         name = check_artifact_name(name)
         chosen = [
-            a for a in self.list_artifacts(run_id) if a.path == name or a.path.startswith(name + "/")
+            a
+            for a in self.list_artifacts(run_id)
+            if a.path == name or a.path.startswith(name + "/")
         ]
         if not chosen:
             raise ArtifactError(f"Run {run_id} has no artifact named {name!r}.")
@@ -254,7 +272,9 @@ def _check_max_results(max_results: Any) -> None:
 
 def _experiment_name(name: Any) -> str:
     if not isinstance(name, str) or not name.strip() or len(name) > 256:
-        raise TrackingError(f"An experiment name must be 1 to 256 characters; got {name!r} instead.")
+        raise TrackingError(
+            f"An experiment name must be 1 to 256 characters; got {name!r} instead."
+        )
     return name
 
 
@@ -284,7 +304,9 @@ def _decode_token(token: str | None, query: str) -> int:
         offset = payload["offset"]
         same = payload["query"] == hashlib.sha256(query.encode()).hexdigest()[:16]
     except (ValueError, TypeError, KeyError, AttributeError):
-        raise TrackingError(f"page_token {token!r} is not a token that search_runs returned.") from None
+        raise TrackingError(
+            f"page_token {token!r} is not a token that search_runs returned."
+        ) from None
     if not same or not isinstance(offset, int) or offset < 0:
         raise TrackingError(
             "page_token belongs to a different search (filter, experiments or order changed); "

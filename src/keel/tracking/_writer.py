@@ -103,7 +103,9 @@ class MetricWriter:
         with self._lock:
             if self._thread is not None or self._closed.is_set():
                 return
-            self._thread = threading.Thread(target=self._loop, name="keel-metric-writer", daemon=True)
+            self._thread = threading.Thread(
+                target=self._loop, name="keel-metric-writer", daemon=True
+            )
             self._thread.start()
 
     def _loop(self) -> None:

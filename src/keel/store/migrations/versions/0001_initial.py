@@ -63,7 +63,9 @@ def upgrade() -> None:
         sa.Column("lifecycle", sa.String(16), nullable=False, server_default="active"),
         sa.Column("deleted_at", sa.Float),
     )
-    op.create_index("ix_runs_experiment_start", "runs", ["experiment_id", "lifecycle", "start_time"])
+    op.create_index(
+        "ix_runs_experiment_start", "runs", ["experiment_id", "lifecycle", "start_time"]
+    )
     op.create_index("ix_runs_status", "runs", ["status"])
     op.create_index("ix_runs_parent", "runs", ["parent_run_id"])
     op.create_table(
