@@ -22,21 +22,23 @@ def insert_metrics(conn: Connection, rows: Sequence[MetricRow]) -> None:
         return
     # Measured: Core's per-row parameter processing ran at ~100k points/s; handing tuples
     # straight to the driver's executemany runs at ~260k/s on SQLite.
-    conn.exec_driver_sql(_insert_sql(conn.dialect.paramstyle), [_as_tuple(row) for row in rows])
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(_SQLITE_INSERT, rows)  # type: ignore[arg-type]
+    else:
+        conn.exec_driver_sql(_PORTABLE_INSERT, [_as_tuple(row) for row in rows])
     conn.execute(_latest_upsert(conn.dialect.name), _latest_of(rows))
 
 
-_COLUMNS = ("run_id", "key", "value", "is_nan", "step", "timestamp")
-
-
-def _insert_sql(paramstyle: str) -> str:
-    mark = "?" if paramstyle == "qmark" else "%s"
-    return f"INSERT INTO metrics ({', '.join(_COLUMNS)}) VALUES ({', '.join([mark] * 6)})"
+_COLUMNS = "run_id, key, value, is_nan, step, timestamp"
+# SQLite stores a bound NaN as NULL, and keel stores nothing else as NULL, so the buffered
+# rows go to the driver as they are: no per-row tuple to build (about 15% of a flush).
+_SQLITE_INSERT = f"INSERT INTO metrics ({_COLUMNS}) VALUES (?1, ?2, ?3, ?3 IS NULL, ?4, ?5)"
+_PORTABLE_INSERT = f"INSERT INTO metrics ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s)"
 
 
 def _as_tuple(row: MetricRow) -> tuple[Any, ...]:
     run_id, key, value, step, timestamp = row
-    if value != value:  # NaN: SQLite cannot store it, see _schema
+    if value != value:  # NaN: stored as NULL plus is_nan, as on SQLite (see _schema)
         return (run_id, key, None, True, step, timestamp)
     return (run_id, key, value, False, step, timestamp)
 
