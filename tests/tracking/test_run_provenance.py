@@ -26,16 +26,21 @@ def _git(repo: Path, *args: str) -> str:
     ).stdout.strip()
 
 
-def test_git_commit_and_dirty_flag(
-    workspace: keel.Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    repo = tmp_path / "code"
+def _repo_with_one_commit(repo: Path) -> str:
+    """A git repository holding train.py in one commit; returns the commit hash."""
     repo.mkdir()
     _git(repo, "init", "-q")
     (repo / "train.py").write_text("print('v1')\n")
     _git(repo, "add", "train.py")
     _git(repo, "commit", "-q", "-m", "v1")
-    head = _git(repo, "rev-parse", "HEAD")
+    return _git(repo, "rev-parse", "HEAD")
+
+
+def test_git_commit_and_dirty_flag(
+    workspace: keel.Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = tmp_path / "code"
+    head = _repo_with_one_commit(repo)
     monkeypatch.chdir(repo)
 
     with workspace.start_run(name="clean") as clean:
@@ -71,15 +76,11 @@ def test_git_state_is_reused_within_its_ttl(
     workspace: keel.Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     repo = tmp_path / "code"
-    repo.mkdir()
-    _git(repo, "init", "-q")
-    (repo / "a.py").write_text("1\n")
-    _git(repo, "add", "a.py")
-    _git(repo, "commit", "-q", "-m", "one")
+    _repo_with_one_commit(repo)
     monkeypatch.chdir(repo)
     monkeypatch.setattr(_process, "GIT_STATE_TTL_S", 3600.0)
     first = _process.git_state()
-    (repo / "a.py").write_text("2\n")
+    (repo / "train.py").write_text("print('v2')\n")
     assert _process.git_state() == first
     monkeypatch.setattr(_process, "GIT_STATE_TTL_S", 0.0)
     assert _process.git_state() == (first[0], True)
