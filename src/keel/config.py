@@ -48,8 +48,8 @@ class TrackingConfig(_Section):
 
 class KeelConfig(_Section):
     project: str = Field(min_length=1, max_length=256, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
-    store: StoreConfig = StoreConfig()
-    tracking: TrackingConfig = TrackingConfig()
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    tracking: TrackingConfig = Field(default_factory=TrackingConfig)
 
 
 def load_config(path: str | os.PathLike[str]) -> KeelConfig:

@@ -99,3 +99,12 @@ def test_debug_shows_the_traceback(cli, populated):
     assert "Traceback" in debug.stderr
     assert "RunNotFoundError" in debug.stderr
     assert "No run with id" in debug.stderr
+
+
+def test_an_os_error_is_a_message_not_a_traceback(cli, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = cli("init", blocker / "ws")
+    assert result.exit_code == 1
+    assert "Error:" in result.stderr and "a-file" in result.stderr
+    assert "Traceback" not in result.output

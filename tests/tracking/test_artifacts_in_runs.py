@@ -67,3 +67,18 @@ def test_gc_reclaims_unreferenced_blobs_only(workspace: keel.Workspace) -> None:
         workspace.download_artifact(keep.id, "s.txt", workspace.root / "s.txt").read_text()
         == "shared"
     )
+
+
+def test_artifacts_on_an_fsspec_url_from_keel_yaml(tmp_path: Path) -> None:
+    root = tmp_path / "remote"
+    root.mkdir()
+    (root / "keel.yaml").write_text(
+        "project: remote\nstore:\n  artifacts: memory://keel-test-artifacts\n"
+    )
+    with keel.Workspace.open(root) as ws:
+        with ws.start_run() as run:
+            run.log_text("far away", "notes.txt")
+        assert type(ws.artifacts).__name__ == "FsspecArtifactStore"
+        out = ws.download_artifact(run.id, "notes.txt", tmp_path / "notes.txt")
+        assert out.read_text() == "far away"
+    assert not (root / ".keel" / "artifacts").exists()

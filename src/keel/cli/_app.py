@@ -15,7 +15,8 @@ from keel.cli._output import error
 
 
 class _KeelGroup(TyperGroup):
-    """Turns every KeelError into a red message on stderr and exit code 1.
+    """Turns every KeelError, and an operating-system error such as a folder that cannot be
+    written, into a red message on stderr and exit code 1.
 
     Subcommands run inside the root group's ``invoke``, so catching here covers them all.
     """
@@ -25,7 +26,7 @@ class _KeelGroup(TyperGroup):
 
         try:
             return super().invoke(ctx)
-        except KeelError as exc:
+        except (KeelError, OSError) as exc:
             if state(ctx).debug:
                 traceback.print_exception(exc)
             error(f"Error: {exc}")

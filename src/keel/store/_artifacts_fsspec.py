@@ -121,7 +121,8 @@ class FsspecArtifactStore(ArtifactStore):
         # other processes put later from exists().
         self.fs.invalidate_cache(f"{self._root}/sha256")
         for path, info in sorted(found.items()):
-            *_, folder, name = ["", "", *path.split("/")]
+            parts: list[str] = ["", "", *str(path).split("/")]
+            folder, name = parts[-2], parts[-1]
             digest = folder + name
             if len(folder) == 2 and is_digest(digest) and info.get("type") == "file":
                 yield Blob(digest, int(info.get("size") or 0))

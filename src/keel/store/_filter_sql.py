@@ -199,7 +199,9 @@ def filter_and_order(stmt: Select[Any], expr: Expr | None, keys: list[OrderKey])
 
 
 def _conjunct(item: Expr, joined: dict[tuple[str, str], Any]) -> ColumnElement[bool]:
-    column = joined.get((item.entity, item.key)) if isinstance(item, Comparison) else None
+    if not isinstance(item, Comparison):
+        return _compile(item)
+    column = joined.get((item.entity, item.key))
     if column is None or item.op not in _OPERATORS:
         return _compile(item)
     return _OPERATORS[item.op](column, _bind_value(item))

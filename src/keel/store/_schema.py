@@ -78,12 +78,10 @@ runs = Table(
     Index("ix_runs_parent", "parent_run_id"),
 )
 
-_run_fk = {"ondelete": "CASCADE"}
-
 params = Table(
     "params",
     metadata,
-    Column("run_id", String(32), ForeignKey("runs.run_id", **_run_fk), primary_key=True),
+    Column("run_id", String(32), ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True),
     Column("key", String(KEY_MAX), primary_key=True),
     Column("value", Text, nullable=False),
     Index("ix_params_key_value", "key", "value"),
@@ -92,7 +90,7 @@ params = Table(
 tags = Table(
     "tags",
     metadata,
-    Column("run_id", String(32), ForeignKey("runs.run_id", **_run_fk), primary_key=True),
+    Column("run_id", String(32), ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True),
     Column("key", String(KEY_MAX), primary_key=True),
     Column("value", Text, nullable=False),
 )
@@ -100,7 +98,7 @@ tags = Table(
 metrics = Table(
     "metrics",
     metadata,
-    Column("run_id", String(32), ForeignKey("runs.run_id", **_run_fk), nullable=False),
+    Column("run_id", String(32), ForeignKey("runs.run_id", ondelete="CASCADE"), nullable=False),
     Column("key", String(KEY_MAX), nullable=False),
     Column("step", BigInteger, nullable=False),
     Column("timestamp", Float, nullable=False),
@@ -114,7 +112,7 @@ metrics = Table(
 latest_metrics = Table(
     "latest_metrics",
     metadata,
-    Column("run_id", String(32), ForeignKey("runs.run_id", **_run_fk), primary_key=True),
+    Column("run_id", String(32), ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True),
     Column("key", String(KEY_MAX), primary_key=True),
     Column("step", BigInteger, nullable=False),
     Column("timestamp", Float, nullable=False),
@@ -127,7 +125,7 @@ latest_metrics = Table(
 artifacts = Table(
     "artifacts",
     metadata,
-    Column("run_id", String(32), ForeignKey("runs.run_id", **_run_fk), primary_key=True),
+    Column("run_id", String(32), ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True),
     Column("path", String(PATH_MAX), primary_key=True),
     Column("digest", String(64), nullable=False),
     Column("size", BigInteger, nullable=False),

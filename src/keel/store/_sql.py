@@ -96,7 +96,9 @@ class SQLStore:
 
         with self.writing() as conn:
             stmt = insert(experiments).values(name=name, created_at=time.time())
-            return int(conn.execute(stmt).inserted_primary_key[0])
+            key = conn.execute(stmt).inserted_primary_key
+            assert key is not None
+            return int(key[0])
 
     def get_or_create_experiment(self, name: str) -> Experiment:
         found = self.get_experiment(name)

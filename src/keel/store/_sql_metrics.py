@@ -70,11 +70,10 @@ def _latest_of(rows: Sequence[MetricRow]) -> list[dict[str, Any]]:
 
 
 def _latest_upsert(dialect: str) -> Any:
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(latest_metrics)
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    stmt = module.insert(latest_metrics)
     new, old = stmt.excluded, latest_metrics.c
     newer = or_(new.step > old.step, and_(new.step == old.step, new.timestamp >= old.timestamp))
 

@@ -111,7 +111,8 @@ class StoreTests:
         failed = tracker.get_run(bad.id)
         assert (failed.status, failed.error) == ("FAILED", "ValueError: boom")
         assert tracker.get_run(stop.id).status == "KILLED"
-        assert tracker.get_run(ok.id).end_time >= tracker.get_run(ok.id).start_time
+        finished = tracker.get_run(ok.id)
+        assert finished.end_time is not None and finished.end_time >= finished.start_time
 
     def test_run_records_where_it_ran(self, tracker: Tracker) -> None:
         import os
@@ -191,7 +192,7 @@ class StoreTests:
 
     def test_bad_step_is_refused(self, tracker: Tracker) -> None:
         with tracker.start_run() as run, pytest.raises(TrackingError, match=r"step.*integer"):
-            run.log_metric("auc", 0.5, step=1.5)
+            run.log_metric("auc", 0.5, step=1.5)  # type: ignore[arg-type]
 
     # -- search ------------------------------------------------------------------------
 
@@ -211,7 +212,8 @@ class StoreTests:
 
     def test_search_pages_cover_every_run_once(self, tracker: Tracker) -> None:
         self._populate(tracker, 25)
-        seen, token = [], None
+        seen: list[str] = []
+        token = None
         while True:
             page = tracker.search_runs(order_by=["metrics.auc"], max_results=7, page_token=token)
             seen.extend(r.name for r in page)

@@ -94,7 +94,7 @@ class Tracker:
         if parent_id is not None:
             self.get_run(parent_id)
         commit, dirty = _process.git_state()
-        fields = {
+        fields: dict[str, Any] = {
             "run_id": uuid.uuid4().hex,
             "name": name,
             "status": "RUNNING",

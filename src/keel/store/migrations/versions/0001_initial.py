@@ -12,14 +12,12 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
-_run_fk = dict(ondelete="CASCADE")
-
 
 def _run_id(primary_key: bool = True) -> sa.Column:
     return sa.Column(
         "run_id",
         sa.String(32),
-        sa.ForeignKey("runs.run_id", **_run_fk),
+        sa.ForeignKey("runs.run_id", ondelete="CASCADE"),
         primary_key=primary_key,
         nullable=False,
     )
