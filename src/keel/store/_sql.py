@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -238,20 +238,20 @@ class SQLStore:
             FilterError: the filter or an ``order_by`` item is malformed; the message
                 points at the offending position.
         """
-        from keel.store._filter import parse_filter, parse_order_by
-        from keel.store._filter_sql import filter_and_order
-        from keel.store._schema import runs
+        from keel.store._sql_search import fetch_runs, search_statement
 
-        expr = parse_filter(filter_string)
-        keys = parse_order_by(order_by)
-        where = []
-        if lifecycle is not None:
-            where.append(runs.c.lifecycle == lifecycle)
-        if experiment_ids is not None:
-            where.append(runs.c.experiment_id.in_(list(experiment_ids)))
-        return self._select_runs(
-            where, lambda stmt: filter_and_order(stmt, expr, keys), limit, offset
+        stmt = search_statement(
+            filter_string,
+            tuple(order_by or ()),
+            None if experiment_ids is None else tuple(experiment_ids),
+            lifecycle,
         )
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        if offset:
+            stmt = stmt.offset(offset)
+        with self.reading() as conn:
+            return fetch_runs(conn, stmt)
 
     def runs_with_status(self, status: str) -> list[RunRecord]:
         from keel.store._schema import runs
@@ -267,17 +267,11 @@ class SQLStore:
         with self.reading() as conn:
             return list(conn.execute(stmt).scalars())
 
-    def _select_runs(
-        self,
-        where: list[Any],
-        order: Callable[[Any], Any] | None = None,
-        limit: int | None = None,
-        offset: int = 0,
-    ) -> list[RunRecord]:
+    def _select_runs(self, where: list[Any]) -> list[RunRecord]:
         from keel.store._sql_search import select_runs
 
         with self.reading() as conn:
-            return select_runs(conn, where=where, order=order, limit=limit, offset=offset)
+            return select_runs(conn, where=where)
 
     def set_runs_lifecycle(self, run_ids: Sequence[str], lifecycle: str) -> None:
         from sqlalchemy import update

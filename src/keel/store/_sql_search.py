@@ -1,18 +1,33 @@
 """Searching runs: a filtered, ordered page of run rows, then their params, tags and metrics.
 
-A page costs four queries whatever the number of runs in the store: the page of run rows,
-then params, tags and latest metrics for just those runs. Metric histories are never read.
+A page costs two queries whatever the number of runs in the store: the page of run rows,
+then the params, tags and latest metrics of just those runs. Metric histories are never
+read.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import functools
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, select
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Float,
+    Select,
+    Text,
+    bindparam,
+    cast,
+    literal,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.engine import Connection
 
+from keel.store._filter import parse_filter, parse_order_by
+from keel.store._filter_sql import filter_and_order
 from keel.store._records import RunRecord
 from keel.store._schema import experiments, latest_metrics, params, runs, tags
 from keel.store._sql_metrics import stored_value
@@ -24,64 +39,85 @@ def select_runs(
     conn: Connection,
     *,
     where: Sequence[ColumnElement[bool]],
-    order: Any = None,
     limit: int | None = None,
-    offset: int = 0,
 ) -> list[RunRecord]:
-    """Run records matching every clause of ``where``; ``order`` is a callable applying ORDER BY."""
-    stmt = select(*_RUN_COLUMNS).join(
-        experiments, experiments.c.experiment_id == runs.c.experiment_id
-    )
-    stmt = stmt.where(*where)
-    stmt = (
-        order(stmt) if order is not None else stmt.order_by(runs.c.start_time.desc(), runs.c.run_id)
-    )
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    if offset:
-        stmt = stmt.offset(offset)
+    """Run records matching every clause of ``where``, newest first."""
+    stmt = _runs().where(*where).order_by(runs.c.start_time.desc(), runs.c.run_id)
+    return fetch_runs(conn, stmt if limit is None else stmt.limit(limit))
+
+
+def fetch_runs(conn: Connection, stmt: Select[Any]) -> list[RunRecord]:
+    """Execute a select of run rows (from ``search_statement`` or ``select_runs``)."""
     # .all() fetches in one call; iterating the result would call fetchone() per row.
     rows = [row._asdict() for row in conn.execute(stmt).all()]
     return _hydrate(conn, rows)
 
 
+@functools.lru_cache(maxsize=256)
+def search_statement(
+    filter_string: str | None,
+    order_by: tuple[str, ...],
+    experiment_ids: tuple[int, ...] | None,
+    lifecycle: str | None,
+) -> Select[Any]:
+    """The select of a search, without its page window (built once per distinct search).
+
+    Cached because building it (parsing, then SQLAlchemy's construction) cost as much as
+    answering it; the statement holds its values as bound parameters and is immutable.
+
+    Raises:
+        FilterError: the filter or an ``order_by`` item is malformed.
+    """
+    expr = parse_filter(filter_string)
+    keys = parse_order_by(order_by)
+    stmt = _runs()
+    if lifecycle is not None:
+        stmt = stmt.where(runs.c.lifecycle == lifecycle)
+    if experiment_ids is not None:
+        stmt = stmt.where(runs.c.experiment_id.in_(experiment_ids))
+    return filter_and_order(stmt, expr, keys)
+
+
+def _runs() -> Select[Any]:
+    return select(*_RUN_COLUMNS).join(
+        experiments, experiments.c.experiment_id == runs.c.experiment_id
+    )
+
+
 def _hydrate(conn: Connection, rows: list[dict[str, Any]]) -> list[RunRecord]:
     if not rows:
         return []
-    ids = {"ids": [row["run_id"] for row in rows]}
-    run_params = _key_values(conn.execute(_PARAMS, ids).all())
-    run_tags = _key_values(conn.execute(_TAGS, ids).all())
-    run_metrics: dict[str, dict[str, float]] = defaultdict(dict)
-    for run_id, key, value, is_nan in conn.execute(_METRICS, ids).all():
-        run_metrics[run_id][key] = stored_value(value, is_nan)
+    # Per run: params, tags, metrics, filled in the order the keys sort.
+    found: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = {
+        row["run_id"]: ({}, {}, {}) for row in rows
+    }
+    for kind, run_id, key, text, number, is_nan in conn.execute(_DATA, {"ids": list(found)}).all():
+        found[run_id][kind][key] = text if kind < _METRIC else stored_value(number, is_nan)
     return [
-        RunRecord(
-            **row,
-            params=run_params.get(row["run_id"], {}),
-            tags=run_tags.get(row["run_id"], {}),
-            metrics=dict(sorted(run_metrics.get(row["run_id"], {}).items())),
-        )
-        for row in rows
+        RunRecord(**row, params=data[0], tags=data[1], metrics=data[2])
+        for row, data in zip(rows, found.values(), strict=True)
     ]
 
 
-def _by_run_ids(*columns: Any) -> Any:
-    # One expanding parameter, not one bound parameter per id: building ``in_(ids)`` per
-    # page spent more time coercing 100 values than SQLite spent answering.
-    table = columns[0].table
+def _by_run_ids(kind: int, table: Any, text: Any, number: Any, is_nan: Any) -> Any:
     where = table.c.run_id.in_(bindparam("ids", expanding=True))
-    return select(*columns).where(where).order_by(table.c.run_id, table.c.key)
+    return select(
+        literal(kind).label("kind"),
+        table.c.run_id,
+        table.c.key,
+        text.label("text"),
+        number.label("number"),
+        is_nan.label("is_nan"),
+    ).where(where)
 
 
-_PARAMS = _by_run_ids(params.c.run_id, params.c.key, params.c.value)
-_TAGS = _by_run_ids(tags.c.run_id, tags.c.key, tags.c.value)
-_METRICS = _by_run_ids(
-    latest_metrics.c.run_id, latest_metrics.c.key, latest_metrics.c.value, latest_metrics.c.is_nan
-)
-
-
-def _key_values(rows: Sequence[Any]) -> dict[str, dict[str, str]]:
-    found: dict[str, dict[str, str]] = defaultdict(dict)
-    for run_id, key, value in rows:
-        found[run_id][key] = value
-    return found
+_PARAM, _TAG, _METRIC = 0, 1, 2
+_NO_TEXT, _NO_NUMBER, _NO_FLAG = cast(null(), Text), cast(null(), Float), cast(null(), Boolean)
+# The page's params, tags and latest metrics in one statement: one round trip through
+# SQLAlchemy instead of three (measured: ~0.35 ms each on SQLite). The NULLs are typed, or
+# PostgreSQL cannot unite text with numbers.
+_DATA = union_all(
+    _by_run_ids(_PARAM, params, params.c.value, _NO_NUMBER, _NO_FLAG),
+    _by_run_ids(_TAG, tags, tags.c.value, _NO_NUMBER, _NO_FLAG),
+    _by_run_ids(_METRIC, latest_metrics, _NO_TEXT, latest_metrics.c.value, latest_metrics.c.is_nan),
+).order_by("kind", "run_id", "key")
