@@ -270,3 +270,11 @@ class StoreTests:
         with pytest.raises(StoreVersionError, match=f"version 99.*version {SCHEMA_VERSION}"):
             again.open()
         again.close()
+
+    def test_bad_history_window_and_filter_type(self, tracker: Tracker) -> None:
+        with tracker.start_run() as run:
+            run.log_metric("loss", 1.0)
+        with pytest.raises(TrackingError, match="step of metric 'loss' must be an integer"):
+            tracker.get_metric_history(run.id, "loss", start_step="ten")  # type: ignore[arg-type]
+        with pytest.raises(TrackingError, match="filter is a string"):
+            tracker.search_runs(42)  # type: ignore[arg-type]

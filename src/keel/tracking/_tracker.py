@@ -94,9 +94,10 @@ class Tracker:
         if parent_id is not None:
             self.get_run(parent_id)
         commit, dirty = _process.git_state()
+        run_id = uuid.uuid4().hex
         fields: dict[str, Any] = {
-            "run_id": uuid.uuid4().hex,
-            "name": name,
+            "run_id": run_id,
+            "name": _run_name(name, run_id),
             "status": "RUNNING",
             "start_time": time.time(),
             "parent_run_id": parent_id,
@@ -107,7 +108,6 @@ class Tracker:
             "pid_started": _process.process_started(os.getpid()),
             "user": _user(),
         }
-        fields["name"] = _run_name(name, fields["run_id"])
         param_values = _values.text_values("param", params)
         tag_values = _values.text_values("tag", tags)
         exp = self._create_run(experiment, fields, param_values, tag_values)
@@ -139,8 +139,9 @@ class Tracker:
         exp = self.store.get_or_create_experiment(name)
         if exp.lifecycle != "active":
             raise TrackingError(
-                f"Experiment {name!r} is deleted; runs cannot be added to it. Purge it "
-                f"(`keel experiments delete {name} --purge` or `keel gc`) to reuse the name."
+                f"Experiment {name!r} is deleted; runs cannot be added to it. Restore it "
+                f"(`keel experiments restore {name}`), or purge it (`keel experiments delete "
+                f"{name} --purge` or `keel gc`) to reuse the name."
             )
         self._experiments[name] = exp
         return exp
@@ -169,6 +170,9 @@ class Tracker:
         """Points of one metric of a run, ordered by step, read by step range."""
         self.get_run(run_id)
         _check_max_results(max_results)
+        for bound in (start_step, end_step):
+            if bound is not None:
+                _values.metric_step(key, bound)
         return self.store.metric_history(
             run_id, key, start_step=start_step, end_step=end_step, max_results=max_results
         )
@@ -188,6 +192,8 @@ class Tracker:
         Example: ``"metrics.auc > 0.9 and params.model = 'lgbm'"``.
         """
         _check_max_results(max_results)
+        if filter is not None and not isinstance(filter, str):
+            raise TrackingError(f"A search filter is a string; got {filter!r} instead.")
         if isinstance(experiments, str):
             experiments = [experiments]
         ids = (
