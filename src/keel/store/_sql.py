@@ -58,7 +58,8 @@ class SQLStore:
             _migrate.sqlite_schema_version(path), str(path)
         ):
             return
-        _migrate.ensure_schema(self._engines[1], self._where())
+        with self._guard():
+            _migrate.ensure_schema(self._engines[1], self._where())
 
     def close(self) -> None:
         if "_engines" in self.__dict__:
@@ -80,11 +81,13 @@ class SQLStore:
 
     @contextmanager
     def _guard(self) -> Iterator[None]:
-        from sqlalchemy.exc import OperationalError
+        """Database failures become StoreError; IntegrityError is left to the callers that
+        expect it (a concurrent create of the same experiment)."""
+        from sqlalchemy.exc import DataError, InternalError, OperationalError, ProgrammingError
 
         try:
             yield
-        except OperationalError as exc:
+        except (OperationalError, DataError, InternalError, ProgrammingError) as exc:
             raise StoreError(f"The store at {self._where()} failed: {exc.orig}") from exc
 
     # -- experiments -------------------------------------------------------------------

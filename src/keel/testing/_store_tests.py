@@ -144,8 +144,10 @@ class StoreTests:
         assert tracker.get_run(run.id).params == {"lr": "0.1", "model": "lgbm"}
 
     def test_tags_can_change(self, tracker: Tracker) -> None:
-        with tracker.start_run(tags={"stage": "dev"}) as run:
+        with tracker.start_run(tags={"stage": "dev", "owner": "ana"}) as run:
             run.set_tag("stage", "prod")
+            run.delete_tag("owner")
+            run.delete_tag("never-set")
         assert tracker.get_run(run.id).tags == {"stage": "prod"}
 
     # -- metrics -----------------------------------------------------------------------

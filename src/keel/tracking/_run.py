@@ -102,6 +102,10 @@ class ActiveRun:
     def set_tags(self, tags: dict[str, Any]) -> None:
         self._tracker.store.set_tags(self.id, _values.text_values("tag", tags))
 
+    def delete_tag(self, key: str) -> None:
+        """Remove a tag; removing one that is not set is not an error."""
+        self._tracker.store.delete_tag(self.id, _values.check_key("tag", key))
+
     # -- artifacts ---------------------------------------------------------------------
 
     def log_artifact(self, path: str | os.PathLike[str], name: str | None = None) -> list[str]:
