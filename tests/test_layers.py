@@ -17,6 +17,7 @@ ALLOWED = {
     "config": set(),
     "workspace": {"config", "store", "tracking", "_template"},
     "demo": {"workspace", "store", "tracking"},
+    "data": {"store", "tracking"},
 }
 
 

@@ -21,7 +21,16 @@ from pydantic import ValidationError as PydanticValidationError
 
 from keel.errors import ConfigError
 
-__all__ = ["CONFIG_FILE", "KeelConfig", "StoreConfig", "TrackingConfig", "load_config"]
+__all__ = [
+    "CONFIG_FILE",
+    "DataConfig",
+    "KeelConfig",
+    "SqlQuery",
+    "SqlSource",
+    "StoreConfig",
+    "TrackingConfig",
+    "load_config",
+]
 
 CONFIG_FILE = "keel.yaml"
 
@@ -46,8 +55,34 @@ class TrackingConfig(_Section):
     max_pending_points: int = Field(1_000_000, ge=1)
 
 
+class SqlQuery(_Section):
+    """A SQL source: a SQLAlchemy URL and the query whose rows are the data set."""
+
+    url: str = Field(min_length=1)
+    query: str = Field(min_length=1)
+
+
+class SqlSource(_Section):
+    sql: SqlQuery
+
+
+class DataConfig(_Section):
+    """The training data: where it is and what its special columns are.
+
+    ``source`` is a CSV, Parquet or JSON-lines path (relative to keel.yaml) or
+    ``{sql: {url, query}}``.
+    """
+
+    source: str | SqlSource
+    target: str | None = None
+    timestamp: str | None = None
+    entity: str | None = None
+    sensitive: list[str] = Field(default_factory=list)
+
+
 class KeelConfig(_Section):
     project: str = Field(min_length=1, max_length=256, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+    data: DataConfig | None = None
     store: StoreConfig = Field(default_factory=StoreConfig)
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
 
@@ -137,10 +172,19 @@ def _allowed_keys(section: tuple[Any, ...]) -> list[str]:
     model: Any = KeelConfig
     for part in section:
         field = model.model_fields.get(part)
-        if field is None or not isinstance(field.annotation, type):
+        models = _models_in(field.annotation) if field is not None else []
+        if len(models) != 1:
             return []
-        model = field.annotation
+        model = models[0]
     return list(model.model_fields)
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The pydantic models an annotation allows: ``DataConfig | None`` gives [DataConfig]."""
+    import typing
+
+    options = typing.get_args(annotation) or (annotation,)
+    return [t for t in options if isinstance(t, type) and issubclass(t, BaseModel)]
 
 
 def _lower_first(message: str) -> str:
