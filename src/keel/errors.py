@@ -6,7 +6,8 @@
      ├── ConfigError            keel.yaml or a setting is wrong (.path, .field)
      ├── DataError
      │    ├── SchemaError
-     │    └── ValidationError
+     │    ├── ValidationError
+     │    └── SnapshotNotFoundError
      ├── StoreError             the metadata database or artifact store
      │    ├── StoreVersionError  the store was written by a newer keel
      │    ├── ArtifactError      a bad artifact name, a missing artifact
@@ -33,6 +34,7 @@ __all__ = [
     "ParamConflictError",
     "RunNotFoundError",
     "SchemaError",
+    "SnapshotNotFoundError",
     "StoreError",
     "StoreVersionError",
     "TrackingError",
@@ -68,6 +70,15 @@ class SchemaError(DataError):
 
 class ValidationError(DataError):
     """Data failed a validation rule."""
+
+
+class SnapshotNotFoundError(DataError):
+    def __init__(self, snapshot_id: str):
+        super().__init__(
+            f"No data snapshot {snapshot_id!r} in this workspace (give the full id or a unique "
+            "prefix of 8 or more characters)."
+        )
+        self.snapshot_id = snapshot_id
 
 
 class StoreError(KeelError):

@@ -6,7 +6,7 @@ an id or to be ignored, declare an allowed range); loading an edited file checks
 field and names the one that is wrong.
 
 Example:
-    >>> col = ColumnSchema(name="age", type="integer", nullable=False, observed_min=18, observed_max=90)
+    >>> col = ColumnSchema(name="age", type="integer", nullable=False, observed_max=90)
     >>> schema = Schema(columns=[col], row_count=100)
     >>> Schema.from_json(schema.to_json()).column("age").type
     'integer'
@@ -59,7 +59,8 @@ class ColumnSchema(_Model):
     categories: dict[str, int] | None = None
     #: IANA name or offset of a timezone-aware datetime column; None when naive.
     timezone: str | None = None
-    #: Summary statistics: count, null_count, n_unique, mean, std, min, p01, p25, p50, p75, p99, max.
+    #: Summary statistics: count, null_count, n_unique, mean, std, min, p01, p25, p50, p75,
+    #: p99, max.
     stats: dict[str, float] = Field(default_factory=dict)
 
     @model_validator(mode="after")

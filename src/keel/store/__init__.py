@@ -6,6 +6,7 @@ from keel.store._records import (
     Experiment,
     MetricPoint,
     RunRecord,
+    SnapshotRecord,
 )
 from keel.store._sql import SQLStore
 
@@ -16,4 +17,5 @@ __all__ = [
     "MetricPoint",
     "RunRecord",
     "SQLStore",
+    "SnapshotRecord",
 ]

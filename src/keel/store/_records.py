@@ -34,6 +34,24 @@ class ArtifactRecord:
 
 
 @dataclass(frozen=True)
+class SnapshotRecord:
+    """An immutable data snapshot: Parquet data and schema JSON in the artifact store.
+
+    ``snapshot_id`` is the SHA-256 of the content hash and the schema, so the same data
+    with the same schema always gets the same id.
+    """
+
+    snapshot_id: str
+    content_hash: str
+    data_digest: str
+    schema_digest: str
+    rows: int
+    columns: int
+    source: str | None
+    created_at: float
+
+
+@dataclass(frozen=True)
 class RunRecord:
     """A run as stored: its attributes, params, tags and the latest value of each metric.
 

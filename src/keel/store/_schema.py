@@ -132,3 +132,32 @@ artifacts = Table(
     Column("created_at", Float, nullable=False),
     Index("ix_artifacts_digest", "digest"),
 )
+
+# Immutable data snapshots (Parquet + schema JSON in the artifact store), and which runs
+# used which snapshot: the data half of a model's lineage.
+data_snapshots = Table(
+    "data_snapshots",
+    metadata,
+    Column("snapshot_id", String(64), primary_key=True),
+    Column("content_hash", String(64), nullable=False),
+    Column("data_digest", String(64), nullable=False),
+    Column("schema_digest", String(64), nullable=False),
+    Column("rows", BigInteger, nullable=False),
+    Column("columns", Integer, nullable=False),
+    Column("source", Text),
+    Column("created_at", Float, nullable=False),
+)
+
+run_inputs = Table(
+    "run_inputs",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "snapshot_id",
+        String(64),
+        ForeignKey("data_snapshots.snapshot_id"),
+        primary_key=True,
+    ),
+    Column("role", String(32), primary_key=True),
+    Index("ix_run_inputs_snapshot", "snapshot_id"),
+)

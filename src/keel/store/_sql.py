@@ -13,10 +13,21 @@ from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from keel.errors import ExperimentNotFoundError, ParamConflictError, StoreError
+from keel.errors import (
+    ExperimentNotFoundError,
+    ParamConflictError,
+    SnapshotNotFoundError,
+    StoreError,
+)
 from keel.store import _migrate
 from keel.store._engine import create_engines, sqlite_path
-from keel.store._records import ArtifactRecord, Experiment, MetricPoint, RunRecord
+from keel.store._records import (
+    ArtifactRecord,
+    Experiment,
+    MetricPoint,
+    RunRecord,
+    SnapshotRecord,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -395,12 +406,88 @@ class SQLStore:
             return [ArtifactRecord(**row._asdict()) for row in conn.execute(stmt)]
 
     def referenced_digests(self) -> set[str]:
+        """Every blob something refers to: run artifacts and data snapshots."""
+        from sqlalchemy import select, union
+
+        from keel.store._schema import artifacts, data_snapshots
+
+        stmt = union(
+            select(artifacts.c.digest),
+            select(data_snapshots.c.data_digest),
+            select(data_snapshots.c.schema_digest),
+        )
+        with self.reading() as conn:
+            return set(conn.execute(stmt).scalars())
+
+    # -- data snapshots ----------------------------------------------------------------
+
+    def add_snapshot(self, record: SnapshotRecord) -> SnapshotRecord:
+        """Record a snapshot; recording the same id again returns the first record."""
+        from sqlalchemy.exc import IntegrityError
+
+        from keel.store._schema import data_snapshots
+
+        existing = self.get_snapshot(record.snapshot_id)
+        if existing is not None:
+            return existing
+        # IntegrityError: another process recorded the same snapshot meanwhile.
+        with contextlib.suppress(IntegrityError), self.writing() as conn:
+            conn.execute(data_snapshots.insert().values(**vars(record)))
+        found = self.get_snapshot(record.snapshot_id)
+        assert found is not None
+        return found
+
+    def get_snapshot(self, snapshot_id: str) -> SnapshotRecord | None:
+        """The snapshot with this id, or with this unique id prefix (8+ characters)."""
         from sqlalchemy import select
 
-        from keel.store._schema import artifacts
+        from keel.store._schema import data_snapshots as table
 
+        stmt = select(table).where(table.c.snapshot_id == snapshot_id)
+        if 8 <= len(snapshot_id) < 64:
+            stmt = select(table).where(table.c.snapshot_id.startswith(snapshot_id)).limit(2)
         with self.reading() as conn:
-            return set(conn.execute(select(artifacts.c.digest).distinct()).scalars())
+            rows = conn.execute(stmt).all()
+        return SnapshotRecord(**rows[0]._asdict()) if len(rows) == 1 else None
+
+    def list_snapshots(self) -> list[SnapshotRecord]:
+        from sqlalchemy import select
+
+        from keel.store._schema import data_snapshots as table
+
+        stmt = select(table).order_by(table.c.created_at.desc())
+        with self.reading() as conn:
+            return [SnapshotRecord(**row._asdict()) for row in conn.execute(stmt)]
+
+    def link_input(self, run_id: str, snapshot_id: str, role: str) -> None:
+        """Record that a run used a snapshot (as its training data, say); idempotent."""
+        from sqlalchemy import and_, delete
+
+        from keel.store._schema import run_inputs as table
+
+        if self.get_snapshot(snapshot_id) is None or len(snapshot_id) != 64:
+            raise SnapshotNotFoundError(snapshot_id)
+        with self.writing() as conn:
+            same = and_(
+                table.c.run_id == run_id,
+                table.c.snapshot_id == snapshot_id,
+                table.c.role == role,
+            )
+            conn.execute(delete(table).where(same))
+            conn.execute(table.insert().values(run_id=run_id, snapshot_id=snapshot_id, role=role))
+
+    def run_inputs(self, run_id: str) -> dict[str, list[str]]:
+        """The snapshots a run used, by role."""
+        from sqlalchemy import select
+
+        from keel.store._schema import run_inputs as table
+
+        stmt = select(table.c.role, table.c.snapshot_id).where(table.c.run_id == run_id)
+        found: dict[str, list[str]] = {}
+        with self.reading() as conn:
+            for role, snapshot_id in conn.execute(stmt.order_by(table.c.role, table.c.snapshot_id)):
+                found.setdefault(role, []).append(snapshot_id)
+        return found
 
     # -- maintenance -------------------------------------------------------------------
 

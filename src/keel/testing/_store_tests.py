@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,10 +25,11 @@ from keel.errors import (
     FilterError,
     ParamConflictError,
     RunNotFoundError,
+    SnapshotNotFoundError,
     StoreVersionError,
     TrackingError,
 )
-from keel.store import SQLStore
+from keel.store import SnapshotRecord, SQLStore
 from keel.store._artifacts import open_artifact_store
 from keel.tracking import (
     Tracker,
@@ -280,3 +282,48 @@ class StoreTests:
             tracker.get_metric_history(run.id, "loss", start_step="ten")  # type: ignore[arg-type]
         with pytest.raises(TrackingError, match="filter is a string"):
             tracker.search_runs(42)  # type: ignore[arg-type]
+
+    # -- data snapshots ----------------------------------------------------------------
+
+    def _snapshot(self, tracker: Tracker, content: bytes) -> SnapshotRecord:
+        data = tracker.artifacts.put_bytes(content)
+        schema = tracker.artifacts.put_bytes(b'{"columns": []}')
+        snapshot_id = hashlib.sha256(content + b"|schema").hexdigest()
+        record = SnapshotRecord(
+            snapshot_id,
+            hashlib.sha256(content).hexdigest(),
+            data.digest,
+            schema.digest,
+            rows=3,
+            columns=2,
+            source="test",
+            created_at=1.0,
+        )
+        return tracker.store.add_snapshot(record)
+
+    def test_snapshots_are_recorded_once_and_found_by_prefix(self, tracker: Tracker) -> None:
+        first = self._snapshot(tracker, b"a,b\n1,2\n")
+        assert self._snapshot(tracker, b"a,b\n1,2\n") == first
+        assert tracker.store.get_snapshot(first.snapshot_id[:10]) == first
+        assert tracker.store.get_snapshot("0" * 64) is None
+        assert [s.snapshot_id for s in tracker.store.list_snapshots()] == [first.snapshot_id]
+
+    def test_runs_record_the_snapshots_they_used(self, tracker: Tracker) -> None:
+        train = self._snapshot(tracker, b"train")
+        test = self._snapshot(tracker, b"test")
+        with tracker.start_run() as run:
+            tracker.store.link_input(run.id, train.snapshot_id, "train")
+            tracker.store.link_input(run.id, train.snapshot_id, "train")
+            tracker.store.link_input(run.id, test.snapshot_id, "test")
+        assert tracker.store.run_inputs(run.id) == {
+            "test": [test.snapshot_id],
+            "train": [train.snapshot_id],
+        }
+        with pytest.raises(SnapshotNotFoundError):
+            tracker.store.link_input(run.id, "f" * 64, "train")
+
+    def test_gc_keeps_snapshot_blobs(self, tracker: Tracker) -> None:
+        snapshot = self._snapshot(tracker, b"keep me")
+        report = gc(tracker)
+        assert report.blobs_deleted == 0
+        assert tracker.artifacts.read_bytes(snapshot.data_digest) == b"keep me"
