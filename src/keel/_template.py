@@ -17,10 +17,15 @@ tracking:
   flush_interval_s: 1.0        # metric points are committed at least this often
   flush_batch_points: 10000    # ...or as soon as this many are waiting
 
-# The sections below arrive with later parts of keel; they are shown for orientation.
+# The training data: uncomment and point it at yours.
 # data:
-#   source: data/customers.parquet
+#   source: data/customers.parquet   # csv / parquet / jsonl, or {{sql: {{url: ..., query: ...}}}}
 #   target: churned
+#   timestamp: event_time            # optional
+#   entity: customer_id              # optional
+#   schema_file: schema.json         # written by `keel data schema`; edit it to pin types
+
+# The sections below arrive with later parts of keel; they are shown for orientation.
 # features:
 #   numeric: {{impute: median, scale: standard}}
 # train:

@@ -78,6 +78,9 @@ class DataConfig(_Section):
     timestamp: str | None = None
     entity: str | None = None
     sensitive: list[str] = Field(default_factory=list)
+    #: The schema (the model's signature) as editable JSON, relative to keel.yaml; written
+    #: by `keel data schema`, read by validation, snapshots and serving.
+    schema_file: str = Field("schema.json", min_length=1)
 
 
 class KeelConfig(_Section):
