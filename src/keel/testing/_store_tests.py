@@ -312,9 +312,11 @@ class StoreTests:
         train = self._snapshot(tracker, b"train")
         test = self._snapshot(tracker, b"test")
         with tracker.start_run() as run:
-            tracker.store.link_input(run.id, train.snapshot_id, "train")
-            tracker.store.link_input(run.id, train.snapshot_id, "train")
-            tracker.store.link_input(run.id, test.snapshot_id, "test")
+            run.log_input(train.snapshot_id[:12])
+            run.log_input(train, "train")
+            run.log_input(test, role="test")
+            with pytest.raises(SnapshotNotFoundError):
+                run.log_input("0" * 12)
         assert tracker.store.run_inputs(run.id) == {
             "test": [test.snapshot_id],
             "train": [train.snapshot_id],

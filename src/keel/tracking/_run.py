@@ -10,11 +10,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from keel.errors import TrackingError
+from keel.errors import SnapshotNotFoundError, TrackingError
 from keel.tracking import _values
 
 if TYPE_CHECKING:
-    from keel.store import RunRecord
+    from keel.store import RunRecord, SnapshotRecord
     from keel.tracking._tracker import Tracker
 
 _time = time.time
@@ -105,6 +105,19 @@ class ActiveRun:
     def delete_tag(self, key: str) -> None:
         """Remove a tag; removing one that is not set is not an error."""
         self._tracker.store.delete_tag(self.id, _values.check_key("tag", key))
+
+    def log_input(self, snapshot: str | SnapshotRecord, role: str = "train") -> None:
+        """Record that this run used a data snapshot, e.g. as its training data (lineage).
+
+        Args:
+            snapshot: a snapshot id (or unique prefix of 8+ characters), or the record.
+            role: what the run used it for: ``train``, ``validation``, ``test``, ...
+        """
+        snapshot_id = snapshot if isinstance(snapshot, str) else snapshot.snapshot_id
+        found = self._tracker.store.get_snapshot(snapshot_id)
+        if found is None:
+            raise SnapshotNotFoundError(snapshot_id)
+        self._tracker.store.link_input(self.id, found.snapshot_id, _values.check_key("role", role))
 
     # -- artifacts ---------------------------------------------------------------------
 
