@@ -109,3 +109,36 @@ def summarize(samples: list[Sample], units: int = 1) -> dict:
         "wall_s": walls,
         "cpu_s": cpus,
     }
+
+
+def latency_summary(ns: list[int]) -> dict:
+    """Per-call latencies in nanoseconds summarised in microseconds: p50, p90, p99, p99.9."""
+    us = [n / 1000 for n in ns]
+    return {
+        "calls": len(us),
+        "p50_us": percentile(us, 50),
+        "p90_us": percentile(us, 90),
+        "p99_us": percentile(us, 99),
+        "p999_us": percentile(us, 99.9),
+        "mean_us": statistics.fmean(us),
+        "min_us": min(us),
+        "max_us": max(us),
+    }
+
+
+def time_calls(fn: Callable[[object], object], inputs: list, calls: int) -> tuple[list[int], float]:
+    """Call ``fn(x)`` ``calls`` times, cycling through ``inputs``; time each call.
+
+    Returns the per-call wall times in nanoseconds (``time.perf_counter_ns``) and the
+    process CPU seconds of the whole loop.
+    """
+    clock = time.perf_counter_ns
+    ns: list[int] = [0] * calls
+    n = len(inputs)
+    c0 = time.process_time()
+    for i in range(calls):
+        x = inputs[i % n]
+        t0 = clock()
+        fn(x)
+        ns[i] = clock() - t0
+    return ns, time.process_time() - c0

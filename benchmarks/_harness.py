@@ -115,3 +115,26 @@ def write_results(name: str, payload: dict, date: str) -> Path:
     tmp.write_text(json.dumps(payload, indent=2, sort_keys=False) + "\n")
     tmp.replace(path)
     return path
+
+
+# ---------------------------------------------------------------- formatting for the tables
+
+
+def fmt_duration(seconds: float) -> str:
+    """``1.23 s``, ``45.6 ms``, ``7.8 µs``: three significant figures, a readable unit."""
+    if seconds >= 1:
+        return f"{seconds:.2f} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.3g} ms" if seconds < 0.1 else f"{seconds * 1e3:.0f} ms"
+    return f"{seconds * 1e6:.3g} µs"
+
+
+def fmt_ratio(x: float | None) -> str:
+    """``1,234x`` from 10 up, ``3.4x`` below; an em dash when there is no ratio."""
+    if x is None:
+        return "—"
+    return f"{x:,.0f}x" if x >= 10 else f"{x:.2g}x"
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**missed**"

@@ -44,7 +44,17 @@ def test_docs_examples(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 
 @pytest.mark.parametrize(
-    "module", ["keel", "keel.config", "keel.workspace", "keel.store._filter", "keel.testing"]
+    "module",
+    [
+        "keel",
+        "keel.config",
+        "keel.workspace",
+        "keel.store._filter",
+        "keel.testing",
+        "keel.data",
+        "keel.data._sources",
+        "keel.data._schema_model",
+    ],
 )
 def test_docstring_examples(module: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)

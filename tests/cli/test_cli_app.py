@@ -16,7 +16,7 @@ KEEL = Path(sys.executable).parent / "keel"
 def test_help_lists_every_noun(cli):
     result = cli("--help")
     assert result.exit_code == 0
-    for command in ("init", "runs", "experiments", "gc", "demo"):
+    for command in ("init", "runs", "experiments", "gc", "demo", "data"):
         assert command in result.stdout
 
 
