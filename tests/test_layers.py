@@ -15,7 +15,8 @@ ALLOWED = {
     "tracking": {"store"},
     "testing": {"store", "tracking"},
     "config": set(),
-    "workspace": {"config", "store", "tracking", "_template"},
+    "workspace": {"config", "store", "tracking", "_template", "_workspace_data"},
+    "_workspace_data": {"config", "store", "data"},
     "demo": {"workspace", "store", "tracking"},
     "data": {"store", "tracking"},
 }

@@ -10,6 +10,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from keel._workspace_data import DataMethods
 from keel.config import CONFIG_FILE, KeelConfig, load_config
 from keel.errors import ConfigError
 from keel.store import ArtifactRecord, Experiment, MetricPoint, RunRecord, SQLStore
@@ -22,7 +23,7 @@ __all__ = ["Workspace"]
 STORE_URL_ENV = "KEEL_STORE_URL"
 
 
-class Workspace:
+class Workspace(DataMethods):
     """A keel project on disk: its keel.yaml, metadata store and artifact store.
 
     Example:

@@ -74,17 +74,19 @@ def list_runs(
 
 @app.command("show")
 def show(ctx: typer.Context, run: RunIdArg, json: JsonOption = False) -> None:
-    """Show one run: attributes, params, tags, metrics and artifacts."""
+    """Show one run: attributes, params, tags, metrics, artifacts and data snapshots used."""
     with open_workspace(ctx) as ws:
         record = ws.get_run(run_id(ws, run))
         counts = ws.metric_counts(record.run_id)
         artifacts = ws.list_artifacts(record.run_id)
+        inputs = ws.run_inputs(record.run_id)
     if json:
         fmt.emit_json(
             {
                 **views.run_dict(record),
                 "metric_points": counts,
                 "artifacts": [views.artifact_dict(a) for a in artifacts],
+                "data_inputs": inputs,
             }
         )
         return
@@ -98,6 +100,9 @@ def show(ctx: typer.Context, run: RunIdArg, json: JsonOption = False) -> None:
         out.print(views.metrics_table(record.metrics, counts))
     if artifacts:
         out.print(views.artifacts_table(artifacts))
+    if inputs:
+        used = {role: ", ".join(ids) for role, ids in inputs.items()}
+        out.print(views.key_value_table("Data snapshots", used))
 
 
 @app.command("compare")
