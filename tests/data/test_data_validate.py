@@ -335,3 +335,30 @@ def test_one_million_rows_by_fifty_columns() -> None:
     assert report.violations == ()
     print(f"\nvalidate_frame 1M x 50: best {min(timings):.3f} s of {len(timings)}")
     assert min(timings) < 10  # smoke bound; the target (<= 2 s) is measured and reported
+
+
+def test_threaded_check_of_a_large_frame_equals_the_serial_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from keel.data import _validate
+
+    rng = np.random.default_rng(3)
+    n = 150_000
+    frame = pd.DataFrame(
+        {
+            "x": rng.normal(size=n),
+            "k": rng.integers(0, 9, n),
+            "c": pd.array(rng.choice(["a", "b", "c"], n), dtype="str"),
+        }
+    )
+    schema = infer_schema(frame)
+    broken = frame.copy()
+    broken.loc[[5, 70_000], "x"] = np.nan
+    broken.loc[[9, 99], "c"] = "zzz"
+    threaded = validate_frame(broken, schema)
+    monkeypatch.setattr(_validate, "PARALLEL_MIN_ROWS", 10**9)
+    assert str(validate_frame(broken, schema)) == str(threaded)  # NaN != NaN in tuples
+    assert {(v.column, v.kind) for v in threaded.violations} == {
+        ("x", "null"),
+        ("c", "unseen_category"),
+    }
