@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from keel.tracking import ActiveRun
     from keel.workspace import Workspace
 
-__all__ = ["ALPHAS", "EPOCHS", "EXPERIMENT", "RANK_BY", "DemoResult", "run_demo"]
+__all__ = ["ALPHAS", "EPOCHS", "EXPERIMENT", "RANK_BY", "DataSummary", "DemoResult", "run_demo"]
 
 ALPHAS = (1e-4, 1e-3, 1e-2)
 EPOCHS = 15
@@ -36,9 +36,27 @@ EpochCallback = Callable[[str, int, dict[str, float]], None]
 
 
 @dataclass(frozen=True)
+class DataSummary:
+    """What the data layer found before training."""
+
+    source: str
+    rows: int
+    columns: int
+    types: dict[str, int]
+    """Columns per logical type, as inferred into the schema."""
+    validation_errors: int
+    validation_warnings: int
+    profile_findings: list[str]
+    """Errors and warnings of the quality profile, as "check (column)"."""
+    snapshot_id: str
+
+
+@dataclass(frozen=True)
 class DemoResult:
     root: Path
     """The workspace folder."""
+    data: DataSummary
+    """Schema, validation, profile and snapshot of the training data."""
     ranked: list[RunRecord]
     """The runs, best ``RANK_BY`` first."""
     history: list[MetricPoint]
@@ -61,26 +79,80 @@ def run_demo(
 
     if (Path(root) / "keel.yaml").exists():
         raise ConfigError(f"{root} already holds a keel workspace; give the demo a new folder.")
-    data = _load_data()
-    with Workspace.init(root, project="keel-demo") as ws:
+    frame = _breast_cancer()
+    Workspace.init(root, project="keel-demo").close()
+    _write_training_data(Path(root), frame)
+    with Workspace.open(root) as ws:
+        summary = _check_data(ws)
+        data = _load_data(ws, summary.snapshot_id)
         for alpha in ALPHAS:
-            _train(ws, data, alpha, epochs, on_epoch)
+            _train(ws, data, alpha, epochs, on_epoch, summary.snapshot_id)
         ranked = ws.search_runs(experiments=[EXPERIMENT], order_by=[f"metrics.{RANK_BY} desc"])
         history = ws.get_metric_history(ranked[0].run_id, RANK_BY)
-        return DemoResult(ws.root, list(ranked), history)
+        return DemoResult(ws.root, summary, list(ranked), history)
 
 
-def _load_data() -> dict[str, Any]:
-    """The breast-cancer data, split (stratified, seeded) and standardized on the train part."""
+DATA_FILE = "data/breast_cancer.csv"
+TARGET = "target"
+
+
+def _breast_cancer() -> Any:
+    """The breast-cancer data scikit-learn ships (no download), as a DataFrame."""
     try:
         from sklearn.datasets import load_breast_cancer
-        from sklearn.model_selection import train_test_split
-        from sklearn.preprocessing import StandardScaler
     except ImportError:
-        raise KeelError("The demo needs scikit-learn and numpy: pip install 'keel[demo]'") from None
-    bunch = load_breast_cancer()
+        raise KeelError("The demo needs scikit-learn: pip install 'keel[demo]'") from None
+    return load_breast_cancer(as_frame=True).frame
+
+
+def _write_training_data(root: Path, frame: Any) -> None:
+    """The data as a CSV, and keel.yaml pointed at it."""
+    (root / "data").mkdir()
+    frame.to_csv(root / DATA_FILE, index=False)
+    with open(root / "keel.yaml", "a", encoding="utf-8") as handle:
+        handle.write(f"\ndata:\n  source: {DATA_FILE}\n  target: {TARGET}\n")
+
+
+def _check_data(ws: Workspace) -> DataSummary:
+    """Infer the schema, validate and profile the data, and snapshot it."""
+    schema = ws.infer_schema()
+    report, _ = ws.validate_data()
+    profile = ws.profile_data()
+    snapshot = ws.snapshot_data()
+    types: dict[str, int] = {}
+    for column in schema.columns:
+        types[column.type] = types.get(column.type, 0) + 1
+    findings = [
+        f"{f.check} ({f.column})" if f.column else f.check
+        for f in profile.findings
+        if f.severity != "info"
+    ]
+    return DataSummary(
+        DATA_FILE,
+        snapshot.rows,
+        snapshot.columns,
+        types,
+        len(report.errors),
+        len(report.warnings),
+        findings,
+        snapshot.snapshot_id,
+    )
+
+
+def _load_data(ws: Workspace, snapshot_id: str) -> dict[str, Any]:
+    """The snapshot, split (stratified, seeded) and standardized on the train part."""
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    frame, schema = ws.load_snapshot(snapshot_id)
+    features = [c.name for c in schema.features()]
     x_train, x_val, y_train, y_val = train_test_split(
-        bunch.data, bunch.target, test_size=0.25, stratify=bunch.target, random_state=SEED
+        frame[features].to_numpy(dtype=float),
+        frame[TARGET].to_numpy(),
+        test_size=0.25,
+        stratify=frame[TARGET],
+        random_state=SEED,
     )
     scaler = StandardScaler().fit(x_train)
     return {
@@ -88,13 +160,18 @@ def _load_data() -> dict[str, Any]:
         "y_train": y_train,
         "x_val": scaler.transform(x_val),
         "y_val": y_val,
-        "features": [str(name) for name in bunch.feature_names],
-        "labels": [str(name) for name in bunch.target_names],
+        "features": features,
+        "labels": [str(name) for name in load_breast_cancer().target_names],
     }
 
 
 def _train(
-    ws: Workspace, data: dict[str, Any], alpha: float, epochs: int, on_epoch: EpochCallback | None
+    ws: Workspace,
+    data: dict[str, Any],
+    alpha: float,
+    epochs: int,
+    on_epoch: EpochCallback | None,
+    snapshot_id: str,
 ) -> None:
     import numpy as np
     from sklearn.linear_model import SGDClassifier
@@ -115,6 +192,7 @@ def _train(
     rng = np.random.default_rng(SEED)
     classes = np.unique(data["y_train"])
     with ws.start_run(name, experiment=EXPERIMENT, params=params, tags=tags) as run:
+        run.log_input(snapshot_id, role="train")
         for epoch in range(1, epochs + 1):
             order = rng.permutation(len(data["y_train"]))
             model.partial_fit(data["x_train"][order], data["y_train"][order], classes=classes)

@@ -79,3 +79,17 @@ def test_demo_defaults_to_a_new_temporary_folder(cli, tmp_path, monkeypatch):
     (root,) = tmp_path.glob("keel-demo-*")
     assert f"Workspace: {root}" in result.stdout
     assert (root / "keel.yaml").is_file()
+
+
+def test_demo_checks_and_snapshots_its_data_and_runs_record_it(tmp_path):
+    import keel
+    from keel.demo import run_demo
+
+    result = run_demo(tmp_path / "demo", epochs=2)
+    assert (result.data.rows, result.data.columns) == (569, 31)
+    assert result.data.types == {"integer": 1, "numeric": 30}
+    assert (result.data.validation_errors, result.data.validation_warnings) == (0, 0)
+    with keel.Workspace.open(tmp_path / "demo") as ws:
+        for run in result.ranked:
+            assert ws.run_inputs(run.run_id) == {"train": [result.data.snapshot_id]}
+        assert (tmp_path / "demo" / "schema.json").is_file()

@@ -40,6 +40,7 @@ def demo(
         if keep is None:
             shutil.rmtree(root, ignore_errors=True)
         raise
+    _print_data(out, result)
     _print_ranking(out, result)
     _print_history(out, result)
     _print_next_steps(out, result)
@@ -66,6 +67,19 @@ def _train(out: Console, root: Path) -> DemoResult:
             progress.update(tasks[name], completed=epoch, metric=metric)
 
         return run_demo(root, on_epoch=on_epoch)
+
+
+def _print_data(out: Console, result: DemoResult) -> None:
+    data = result.data
+    types = ", ".join(f"{n} {kind}" for kind, n in sorted(data.types.items()))
+    findings = ", ".join(data.profile_findings) or "no errors or warnings"
+    out.print(
+        f"\n[bold]Data[/] {fmt.escape(data.source)}: {data.rows:,} rows, {data.columns} columns"
+    )
+    out.print(f"  schema      {types} (schema.json)")
+    out.print(f"  validation  {data.validation_errors} errors, {data.validation_warnings} warnings")
+    out.print(f"  profile     {fmt.escape(findings)}")
+    out.print(f"  snapshot    {data.snapshot_id[:12]}, recorded as every run's training input")
 
 
 def _print_ranking(out: Console, result: DemoResult) -> None:
@@ -113,5 +127,8 @@ def _print_next_steps(out: Console, result: DemoResult) -> None:
         f"runs compare {ids}",
         f"runs history {best} val_roc_auc",
         "experiments list",
+        "data show",
+        "data profile --html report.html",
+        "data snapshots",
     ):
         out.print(f"  {keel} {command}", markup=False, soft_wrap=True)
