@@ -57,6 +57,7 @@ def test_demo_end_to_end_from_the_console_script(tmp_path, cli):
 
 def test_demo_without_scikit_learn_says_how_to_install(cli, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "sklearn", None)
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)  # may be imported already
     result = cli("demo", "--keep", tmp_path / "demo")
     assert result.exit_code == 1
     assert "pip install 'keel[demo]'" in result.stderr
