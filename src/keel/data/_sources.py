@@ -18,15 +18,15 @@ Example:
 from __future__ import annotations
 
 import codecs
-import datetime as dt
 import os
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from keel.data import _source_errors as problems
+from keel.data._describe import describe_frame
+from keel.data._frame_source import Loaded, _in_memory, _loaded, to_pandas
+from keel.data._sql_source import _read_sql, _sql_parts
 from keel.errors import DataError
 
 if TYPE_CHECKING:
@@ -46,26 +46,6 @@ FILE_FORMATS = {
     ".ndjson": "JSON lines",
 }
 _CSV_BLOCK_SIZES = (1 << 20, 1 << 24, 1 << 28)
-_SQL_SHAPE = "{'sql': {'url': 'dialect+driver://user@host/db', 'query': 'SELECT …'}}"
-
-
-@dataclass(frozen=True, eq=False)
-class Loaded:
-    """What ``read_source`` read.
-
-    Attributes:
-        frame: the data, one row per record.
-        source: where it came from: the path, ``"pandas DataFrame"``, ``"SQL: <url>"``
-            (the URL without its password).
-        dropped_rows: malformed rows left out (only with ``bad_rows="skip"``).
-        dropped_examples: the first few of them, as ``"line 7: 'a,b,c,d' has 4 fields,
-            expected 3"``.
-    """
-
-    frame: pd.DataFrame = field(repr=False)
-    source: str
-    dropped_rows: int = 0
-    dropped_examples: tuple[str, ...] = ()
 
 
 def read_source(
@@ -127,50 +107,6 @@ def _kind_of(source: Any) -> str:
     if isinstance(source, Mapping) or hasattr(source, "sql"):
         return "a SQL query"
     return f"a {type(source).__module__.split('.')[0]} {type(source).__name__}"
-
-
-# -- in memory ----------------------------------------------------------------------------
-
-
-def _in_memory(source: Any) -> Loaded | None:
-    import pandas as pd
-
-    if isinstance(source, pd.DataFrame):
-        # A shallow copy: with copy-on-write, changing it never changes the caller's frame.
-        return _loaded(source.copy(deep=False), "pandas DataFrame")
-    library = type(source).__module__.split(".")[0]
-    if library == "polars":  # duck-typed, so reading pandas never imports Polars
-        if not hasattr(source, "to_arrow") and hasattr(source, "collect"):
-            source = source.collect()  # a LazyFrame
-        if hasattr(source, "to_arrow"):
-            return _loaded(to_pandas(source.to_arrow()), f"polars {type(source).__name__}")
-    if library == "pyarrow" or hasattr(source, "__arrow_c_stream__"):
-        import pyarrow as pa
-
-        try:
-            table = pa.table(source)
-        except (TypeError, pa.ArrowException):
-            return None
-        return _loaded(to_pandas(table), f"{library} {type(source).__name__}")
-    return None
-
-
-def to_pandas(table: pa.Table) -> pd.DataFrame:
-    """The one Arrow to pandas conversion every source goes through, so a column has the
-    same dtype whichever way it came: dates become datetime64, strings pandas' ``str``."""
-    return table.to_pandas(date_as_object=False)
-
-
-def _loaded(frame: pd.DataFrame, source: str, dropped: int = 0, examples: Any = ()) -> Loaded:
-    names = [str(name) for name in frame.columns]
-    if len(set(names)) != len(names):
-        twice = next(name for name in names if names.count(name) > 1)
-        places = [str(i + 1) for i, name in enumerate(names) if name == twice]
-        raise DataError(
-            f"{source}: the column name {twice!r} appears {len(places)} times (columns "
-            f"{', '.join(places)}); column names must be unique."
-        )
-    return Loaded(frame, source, dropped, tuple(examples))
 
 
 # -- files --------------------------------------------------------------------------------
@@ -366,133 +302,3 @@ def _to_pandas_of(path: Path, table: pa.Table, encoding: str) -> pd.DataFrame:
     except UnicodeDecodeError:  # a column name that is not UTF-8
         json_lines = FILE_FORMATS[path.suffix.lower()] == "JSON lines"
         raise problems.encoding_error(path, encoding, json_lines=json_lines) from None
-
-
-# -- SQL ----------------------------------------------------------------------------------
-
-
-def _sql_parts(source: Any) -> tuple[str, str]:
-    if isinstance(source, Mapping):
-        if "sql" not in source:
-            keys = ", ".join(repr(k) for k in source) or "none"
-            raise DataError(f"A data source mapping must be {_SQL_SHAPE}; its keys: {keys}.")
-        sql = source["sql"]
-    elif hasattr(source, "sql"):
-        sql = source.sql
-    else:
-        raise DataError(
-            f"Cannot read a data source of type {type(source).__name__}; expected a file path, "
-            f"a pandas, Polars or pyarrow frame, or {_SQL_SHAPE}."
-        )
-    get = sql.get if isinstance(sql, Mapping) else lambda name: getattr(sql, name, None)
-    url, query = get("url"), get("query")
-    if not (isinstance(url, str) and url and isinstance(query, str) and query.strip()):
-        raise DataError(f"A SQL source needs a url and a query, as {_SQL_SHAPE}; got {sql!r}.")
-    return url, query
-
-
-def _read_sql(url: str, query: str, base_dir: str | os.PathLike[str] | None) -> Loaded:
-    import pandas as pd
-    import sqlalchemy as sa
-
-    try:
-        parsed = _resolve_sqlite(sa.make_url(url), base_dir)
-    except sa.exc.ArgumentError:
-        raise DataError(
-            f"The SQL source's url {_hide_password(url)!r} is not a SQLAlchemy URL; expected "
-            "dialect+driver://user@host/database, e.g. postgresql+psycopg://me@db/sales "
-            "or sqlite:///data.db."
-        ) from None
-    safe = parsed.render_as_string(hide_password=True)
-    try:
-        engine = sa.create_engine(parsed)
-    except (ImportError, sa.exc.NoSuchModuleError) as exc:
-        raise DataError(
-            f"No database driver for the SQL source {safe}: {exc}. For PostgreSQL use "
-            "postgresql+psycopg://… and pip install 'keel[postgres]'."
-        ) from None
-    try:
-        with engine.connect() as connection:
-            # text(): the query goes to the database as written (a % stays a %).
-            frame = pd.read_sql(sa.text(query), connection)
-    except (sa.exc.SQLAlchemyError, pd.errors.DatabaseError) as exc:
-        raise problems.sql_error(exc, url=safe, query=query, password=parsed.password) from None
-    finally:
-        engine.dispose()
-    return _loaded(frame, f"SQL: {safe}")
-
-
-def _resolve_sqlite(url: Any, base_dir: str | os.PathLike[str] | None) -> Any:
-    """A relative SQLite file is read from ``base_dir``, as the store's own URL is."""
-    database = url.database
-    if not url.drivername.startswith("sqlite") or base_dir is None or not database:
-        return url
-    if database == ":memory:" or database.startswith("file:") or Path(database).is_absolute():
-        return url
-    return url.set(database=str(Path(base_dir).expanduser() / database))
-
-
-def _hide_password(url: str) -> str:
-    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
-
-
-# -- describing ---------------------------------------------------------------------------
-
-
-def describe_frame(frame: Any, *, sample_rows: int = 5) -> dict[str, Any]:
-    """What ``keel data show`` prints, as plain JSON-ready values.
-
-    Args:
-        frame: a pandas DataFrame (or a Polars or pyarrow one).
-        sample_rows: how many of the first rows to include.
-
-    Returns:
-        ``{"shape": [rows, columns], "columns": [{"name", "dtype", "nulls"}, …],
-        "sample": [{column: value, …}, …]}``: the first ``sample_rows`` rows, with missing
-        values as None, times in ISO 8601 and numpy scalars as Python numbers.
-    """
-    import pandas as pd
-
-    if not isinstance(frame, pd.DataFrame):
-        loaded = _in_memory(frame)
-        if loaded is None:
-            raise TypeError(
-                f"describe_frame takes a pandas, Polars or pyarrow frame; got "
-                f"{type(frame).__name__}. Read a file or query with read_source first."
-            )
-        frame = loaded.frame
-    nulls = frame.isna().sum().tolist()
-    columns = [
-        {"name": str(name), "dtype": str(dtype), "nulls": int(count)}
-        for (name, dtype), count in zip(frame.dtypes.items(), nulls, strict=True)
-    ]
-    names = [str(name) for name in frame.columns]
-    sample = [
-        {name: _plain(value) for name, value in zip(names, row, strict=True)}
-        for row in frame.head(max(sample_rows, 0)).itertuples(index=False, name=None)
-    ]
-    return {"shape": [len(frame), len(names)], "columns": columns, "sample": sample}
-
-
-def _plain(value: Any) -> Any:
-    """A cell as a JSON value: None for every kind of missing, ISO text for times."""
-    import numpy as np
-    import pandas as pd
-
-    if isinstance(value, np.ndarray | list | tuple):
-        return [_plain(item) for item in value]
-    if isinstance(value, dict):
-        return {str(key): _plain(item) for key, item in value.items()}
-    if not pd.api.types.is_scalar(value):
-        return str(value)
-    if pd.isna(value):
-        return None
-    if isinstance(value, np.datetime64):
-        value = pd.Timestamp(value)
-    elif isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, bool | int | float | str):
-        return value
-    return str(value)  # Decimal, timedelta, bytes, anything else: its text
