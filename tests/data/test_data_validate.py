@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pytest
 from sklearn.datasets import load_diabetes, load_wine
 
@@ -306,24 +306,8 @@ def test_messy_data_validates_against_its_own_schema() -> None:
 # --- performance --------------------------------------------------------------------------
 
 
-def make_wide_frame(rows: int, seed: int = 0) -> pd.DataFrame:
-    """20 float (1% NaN), 15 integer and 15 string categorical columns."""
-    rng = np.random.default_rng(seed)
-    columns: dict[str, object] = {}
-    for i in range(20):
-        values = rng.normal(10.0 * i, 1.0 + i % 7, rows)
-        values[rng.random(rows) < 0.01] = np.nan
-        columns[f"num_{i:02d}"] = values
-    for i in range(15):
-        columns[f"int_{i:02d}"] = rng.integers(0, 10_000 * (i + 1), rows)
-    for i in range(15):
-        labels = pa.array([f"c{i}_{k:02d}" for k in range(40)])
-        columns[f"cat_{i:02d}"] = pd.array(labels.take(rng.integers(0, 40, rows)), dtype="str")
-    return pd.DataFrame(columns)
-
-
 @pytest.mark.slow
-def test_one_million_rows_by_fifty_columns() -> None:
+def test_one_million_rows_by_fifty_columns(make_wide_frame: Callable[..., pd.DataFrame]) -> None:
     frame = make_wide_frame(1_000_000)
     schema = infer_schema(frame)
     validate_frame(frame.head(1000), schema)
