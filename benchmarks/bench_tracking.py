@@ -36,9 +36,12 @@ from _common import (
 from _harness import (
     HERE,
     competitor_python,
+    fmt_duration,
+    fmt_ratio,
     machine_info,
     run_json,
     time_process,
+    verdict,
     write_results,
 )
 
@@ -238,24 +241,6 @@ def _rate(x: float) -> str:
     return f"{x:,.0f}/s"
 
 
-def _dur(seconds: float) -> str:
-    if seconds >= 1:
-        return f"{seconds:.2f} s"
-    if seconds >= 1e-3:
-        return f"{seconds * 1e3:.3g} ms" if seconds < 0.1 else f"{seconds * 1e3:.0f} ms"
-    return f"{seconds * 1e6:.3g} µs"
-
-
-def _ratio(x: float | None) -> str:
-    if x is None:
-        return "—"
-    return f"{x:,.0f}x" if x >= 10 else f"{x:.2g}x"
-
-
-def _verdict(ok: bool) -> str:
-    return "met" if ok else "**missed**"
-
-
 def ratios(r: dict) -> dict:
     log, ml = r["log_metric"]["keel"], r["log_metric"]["mlflow_sqlite"]
     ml_rate = ml["units_per_s"]
@@ -282,7 +267,7 @@ def ratios(r: dict) -> dict:
 
 
 def _per_call(s: dict) -> str:
-    wall, cpu = _dur(s["wall_per_unit_s"]), _dur(s["cpu_per_unit_s"])
+    wall, cpu = fmt_duration(s["wall_per_unit_s"]), fmt_duration(s["cpu_per_unit_s"])
     return f"{_rate(s['units_per_s'])} ({wall} wall, {cpu} CPU per call)"
 
 
@@ -296,16 +281,17 @@ def _log_table(r: dict, q: dict) -> list[str]:
         "keel ÷ MLflow | Target |",
         "|---|---|---|---|---|",
         f"| `log_metric`, returned to caller | {_per_call(k['in_process'])} | {_per_call(ms)} "
-        f"| {_ratio(q['log_in_process_vs_mlflow_sqlite'])} | ≥ 200,000/s: "
-        f"{_verdict(in_rate >= 200_000)}; ≥ 1,000x: "
-        f"{_verdict(q['log_in_process_vs_mlflow_sqlite'] >= 1000)} |",
+        f"| {fmt_ratio(q['log_in_process_vs_mlflow_sqlite'])} | ≥ 200,000/s: "
+        f"{verdict(in_rate >= 200_000)}; ≥ 1,000x: "
+        f"{verdict(q['log_in_process_vs_mlflow_sqlite'] >= 1000)} |",
         f"| `log_metric` end to end, until `flush()` committed to SQLite | "
         f"{_per_call(k['end_to_end'])} | same (each call commits before returning) "
-        f"| {_ratio(q['log_end_to_end_vs_mlflow_sqlite'])} | |",
-        f"| `flush()` alone, after {k['calls']:,} calls | {_dur(k['flush_only']['wall_s_p50'])} "
+        f"| {fmt_ratio(q['log_end_to_end_vs_mlflow_sqlite'])} | |",
+        f"| `flush()` alone, after {k['calls']:,} calls | "
+        f"{fmt_duration(k['flush_only']['wall_s_p50'])} "
         "| — | | |",
         f"| MLflow file store, for reference | | {mf_cell} "
-        f"| {_ratio(q.get('log_end_to_end_vs_mlflow_file'))} (end to end) | |",
+        f"| {fmt_ratio(q.get('log_end_to_end_vs_mlflow_file'))} (end to end) | |",
     ]
     return rows
 
@@ -319,21 +305,22 @@ def _search_table(r: dict, q: dict) -> list[str]:
     ]
     for size, ks in r["keel"].items():
         keel_cell = (
-            f"{_dur(ks['wall_s_p50'])} / {_dur(ks['wall_s_p95'])} ({_dur(ks['cpu_s_p50'])}); "
+            f"{fmt_duration(ks['wall_s_p50'])} / {fmt_duration(ks['wall_s_p95'])} "
+            f"({fmt_duration(ks['cpu_s_p50'])}); "
             f"{ks['returned']} returned"
         )
         if int(size) == ms["runs"]:
             ml_cell = (
-                f"{_dur(ms['wall_s_p50'])} / {_dur(ms['wall_s_p95'])} "
-                f"({_dur(ms['cpu_s_p50'])}); {ms['returned']} returned"
+                f"{fmt_duration(ms['wall_s_p50'])} / {fmt_duration(ms['wall_s_p95'])} "
+                f"({fmt_duration(ms['cpu_s_p50'])}); {ms['returned']} returned"
             )
             ratio = q[f"search_{size}_p50_mlflow_over_keel"]
-            target = f"≥ 50x: {_verdict(ratio >= 50)}"
+            target = f"≥ 50x: {verdict(ratio >= 50)}"
         else:
             ml_cell, ratio, target = "not measured", None, ""
         if int(size) == 10_000:
-            target = f"p50 ≤ 20 ms: {_verdict(ks['wall_s_p50'] <= 0.020)}"
-        rows.append(f"| {int(size):,} | {keel_cell} | {ml_cell} | {_ratio(ratio)} | {target} |")
+            target = f"p50 ≤ 20 ms: {verdict(ks['wall_s_p50'] <= 0.020)}"
+        rows.append(f"| {int(size):,} | {keel_cell} | {ml_cell} | {fmt_ratio(ratio)} | {target} |")
     keel_pop, start = [], 1
     for size, ks in r["keel"].items():
         keel_pop.append(
@@ -351,7 +338,7 @@ def _search_table(r: dict, q: dict) -> list[str]:
 def _startup_table(r: dict, q: dict) -> list[str]:
     def cell(name: str) -> str:
         s = r[name]
-        return f"{_dur(s['wall_s_p50'])} ({_dur(s['cpu_s_p50'])} CPU)"
+        return f"{fmt_duration(s['wall_s_p50'])} ({fmt_duration(s['cpu_s_p50'])} CPU)"
 
     return [
         "| Fresh interpreter, wall p50 (CPU p50) | keel | MLflow | MLflow ÷ keel |",
@@ -360,10 +347,10 @@ def _startup_table(r: dict, q: dict) -> list[str]:
         f"| {cell('mlflow_python_pass')} | |",
         f"| `import keel; keel.Workspace.open(path)` vs `import mlflow` "
         f"| {cell('keel_import_open')} | {cell('mlflow_import')} "
-        f"| {_ratio(q['startup_mlflow_import_over_keel_import_open'])} |",
+        f"| {fmt_ratio(q['startup_mlflow_import_over_keel_import_open'])} |",
         "| … plus start and end one run with one metric (SQLite store) "
         f"| {cell('keel_import_open_run')} | {cell('mlflow_import_run')} "
-        f"| {_ratio(q['startup_mlflow_run_over_keel_run'])} |",
+        f"| {fmt_ratio(q['startup_mlflow_run_over_keel_run'])} |",
     ]
 
 
