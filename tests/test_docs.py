@@ -54,6 +54,12 @@ def test_docs_examples(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
         "keel.data",
         "keel.data._sources",
         "keel.data._schema_model",
+        "keel.features",
+        "keel.features._pipeline",
+        "keel.features._persist",
+        "keel.features._spec",
+        "keel.features._prepare",
+        "keel.features._task",
     ],
 )
 def test_docstring_examples(module: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

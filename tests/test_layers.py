@@ -14,11 +14,20 @@ ALLOWED = {
     "store": set(),
     "tracking": {"store"},
     "testing": {"store", "tracking"},
-    "config": set(),
-    "workspace": {"config", "store", "tracking", "_template", "_workspace_data"},
+    "config": {"features"},
+    "workspace": {
+        "config",
+        "store",
+        "tracking",
+        "_template",
+        "_workspace_data",
+        "_workspace_features",
+    },
     "_workspace_data": {"config", "store", "data"},
+    "_workspace_features": {"config", "store", "data", "features", "tracking"},
     "demo": {"workspace", "store", "tracking"},
     "data": {"store", "tracking"},
+    "features": {"store", "tracking", "data"},
 }
 
 

@@ -1,8 +1,8 @@
 """keel.yaml: its schema, its defaults, and errors that name the key, line and what is allowed.
 
 Every section is a pydantic model with ``extra="forbid"``, so a misspelt key is an error at
-load time, never a setting silently ignored. Sections for later parts of keel (data,
-features, train, serve, …) join this schema as those parts land.
+load time, never a setting silently ignored. Sections for later
+parts of keel (train, serve, …) join this schema as those parts land.
 
 Example:
     >>> cfg = KeelConfig.model_validate({"project": "churn"})
@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from keel.errors import ConfigError
+from keel.features._spec import FeatureSpec
 
 __all__ = [
     "CONFIG_FILE",
@@ -86,6 +87,8 @@ class DataConfig(_Section):
 class KeelConfig(_Section):
     project: str = Field(min_length=1, max_length=256, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
     data: DataConfig | None = None
+    #: How columns become model features (keel.features.FeatureSpec); defaults when absent.
+    features: FeatureSpec = Field(default_factory=FeatureSpec)
     store: StoreConfig = Field(default_factory=StoreConfig)
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
 

@@ -8,6 +8,7 @@
      │    ├── SchemaError
      │    ├── ValidationError
      │    └── SnapshotNotFoundError
+     ├── FeatureError           a feature spec or pipeline is wrong or was misused (.field)
      ├── StoreError             the metadata database or artifact store
      │    ├── StoreVersionError  the store was written by a newer keel
      │    ├── ArtifactError      a bad artifact name, a missing artifact
@@ -29,6 +30,7 @@ __all__ = [
     "ConfigError",
     "DataError",
     "ExperimentNotFoundError",
+    "FeatureError",
     "FilterError",
     "KeelError",
     "ParamConflictError",
@@ -79,6 +81,19 @@ class SnapshotNotFoundError(DataError):
             "prefix of 8 or more characters)."
         )
         self.snapshot_id = snapshot_id
+
+
+class FeatureError(KeelError):
+    """A feature spec names something impossible, or a pipeline is used wrongly (not fitted,
+    a column missing at transform time, a record that cannot be encoded).
+
+    Attributes:
+        field: the setting or column the problem is about, when there is one.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 class StoreError(KeelError):

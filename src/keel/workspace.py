@@ -11,6 +11,7 @@ from types import TracebackType
 from typing import Any
 
 from keel._workspace_data import DataMethods
+from keel._workspace_features import FeatureMethods
 from keel.config import CONFIG_FILE, KeelConfig, load_config
 from keel.errors import ConfigError
 from keel.store import ArtifactRecord, Experiment, MetricPoint, RunRecord, SQLStore
@@ -23,7 +24,7 @@ __all__ = ["Workspace"]
 STORE_URL_ENV = "KEEL_STORE_URL"
 
 
-class Workspace(DataMethods):
+class Workspace(DataMethods, FeatureMethods):
     """A keel project on disk: its keel.yaml, metadata store and artifact store.
 
     Example:

@@ -161,3 +161,20 @@ run_inputs = Table(
     Column("role", String(32), primary_key=True),
     Index("ix_run_inputs_snapshot", "snapshot_id"),
 )
+
+# Per-entity recent rows for leakage-safe lag features (keel.features.StoreHistory), so
+# serving replicas share one history and a restart loses nothing. ``seq`` orders the rows;
+# ``event_time`` is float seconds since the epoch (NULL when the rows have no time column);
+# ``values_json`` is a JSON list of the numeric values, in the history's column order.
+feature_history = Table(
+    "feature_history",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("name", String(NAME_MAX), nullable=False),
+    Column("entity", String(KEY_MAX), nullable=False),
+    Column("event_time", Float),
+    Column("values_json", Text, nullable=False),
+    Index("ix_feature_history_name_entity_seq", "name", "entity", "seq"),
+)

@@ -32,6 +32,7 @@ from keel.store._records import (
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
+    from keel.store._sql_history import HistoryRow
     from keel.store._sql_metrics import MetricRow
 
 
@@ -488,6 +489,25 @@ class SQLStore:
             for role, snapshot_id in conn.execute(stmt.order_by(table.c.role, table.c.snapshot_id)):
                 found.setdefault(role, []).append(snapshot_id)
         return found
+
+    # -- feature history (see _sql_history) -------------------------------------------
+
+    def write_history(
+        self, name: str, rows: Sequence[HistoryRow], *, replace: bool = False
+    ) -> None:
+        """Append ``(entity, event_time, values_json)`` rows to the history ``name``; with
+        ``replace``, its old rows are dropped first, in the same transaction."""
+        from keel.store._sql_history import write_history
+
+        with self.writing() as conn:
+            write_history(conn, name, rows, replace=replace)
+
+    def read_history(self, name: str, entities: Sequence[str] | None, n: int) -> list[HistoryRow]:
+        """The newest ``n`` rows of each entity (all when None), oldest first per entity."""
+        from keel.store._sql_history import read_history
+
+        with self.reading() as conn:
+            return read_history(conn, name, entities, n)
 
     # -- maintenance -------------------------------------------------------------------
 
