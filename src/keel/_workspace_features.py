@@ -57,20 +57,26 @@ class FeatureMethods:
 
         The run records the spec, the report (inputs, outputs, what was dropped and why,
         leakage flags), the data snapshot it was fitted on, and the pipeline itself; the
-        pipeline is also written to ``features_path``.
+        pipeline is also written to ``features_path``. With ``lags:``, each entity's recent
+        rows are kept in the store's feature history under ``features/<run id>``.
         """
-        from keel.features import FeaturePipeline, save_pipeline
+        from keel.features import FeaturePipeline, StoreHistory, save_pipeline
 
         loaded = self.read_data(source)
         data = self.config.data
         schema = self.load_schema() if self._has_schema_file() else None
-        pipe = FeaturePipeline(
-            self.config.features,
-            schema=schema,
-            target=data.target if data else None,
-            random_state=random_state,
-        )
         with self.start_run("features", tags={"keel.kind": "features"}) as run:
+            # Lag features read each entity's recent rows from the store when serving, so
+            # every replica sees the same history and a restart loses none of it.
+            lags = self.config.features.lags
+            history = StoreHistory(self.store, f"features/{run.id}") if lags else None
+            pipe = FeaturePipeline(
+                self.config.features,
+                schema=schema,
+                target=data.target if data else None,
+                random_state=random_state,
+                history=history,
+            )
             pipe.fit(loaded.frame)
             run.log_input(self.snapshot_data(source))
             run.log_dict(self.config.features.model_dump(mode="json"), "features/spec.json")

@@ -90,3 +90,35 @@ def test_workspace_transform_matches_the_pipeline(project: Path) -> None:
         values, names = ws.transform_features()
         assert names == fitted.pipeline.feature_names_out_
         np.testing.assert_array_equal(values, fitted.pipeline.transform(ws.read_data().frame))
+
+
+def test_lag_history_lives_in_the_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KEEL_STORE_URL", raising=False)
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame(
+        {
+            "customer": rng.choice(["a", "b", "c", "d"], 200),
+            "day": pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(200), unit="D"),
+            "spend": rng.gamma(2.0, 10.0, 200).round(2),
+            "churned": rng.integers(0, 2, 200),
+        }
+    )
+    frame.to_parquet(tmp_path / "events.parquet")
+    keel.Workspace.init(tmp_path, project="shop").close()
+    with open(tmp_path / "keel.yaml", "a") as handle:
+        handle.write(
+            "\ndata:\n  source: events.parquet\n  target: churned\n"
+            "features:\n  lags: {by: customer, time: day, columns: [spend], lags: [1]}\n"
+        )
+    with keel.Workspace.open(tmp_path) as ws:
+        fitted = ws.fit_features()
+        history = fitted.pipeline.columns_.named_transformers_["lags"].history_
+        assert type(history).__name__ == "StoreHistory"
+        assert history.name == f"features/{fitted.run_id}"
+    # A fresh process (here: a fresh load) reads the history from the store.
+    with keel.Workspace.open(tmp_path) as ws:
+        pipe = ws.load_features()
+        lag1 = pipe.feature_names_out_.index("spend_lag1")
+        record = {"customer": "b", "day": pd.Timestamp("2025-01-01"), "spend": 0.0}
+        newest_b = frame[frame["customer"] == "b"].iloc[-1]["spend"]
+        assert pipe.transform_one(record)[lag1] == newest_b

@@ -56,7 +56,12 @@ class Plan:
 
 
 def plan_steps(
-    spec: FeatureSpec, schema: Schema, target: str | None, task: Task | None, seed: int
+    spec: FeatureSpec,
+    schema: Schema,
+    target: str | None,
+    task: Task | None,
+    seed: int,
+    history: Any = None,
 ) -> Plan:
     """The steps that turn the columns of ``schema`` into features, as ``spec`` says."""
     plan = Plan()
@@ -78,7 +83,7 @@ def plan_steps(
             max_features=spec.text.max_features, ngram_range=(1, spec.text.ngram_max)
         )
         plan.branches.append(("text", text, texts))
-    _lag_branch(plan, spec)
+    _lag_branch(plan, spec, history)
     _interaction_branch(plan, spec, numeric, task, seed)
     if spec.select is not None:
         if task is None:
@@ -252,7 +257,7 @@ def _encoder(settings: CategoricalSpec, task: Task | None, seed: int, names: lis
     return TargetEncoder(target_type=task, cv=folds)
 
 
-def _lag_branch(plan: Plan, spec: FeatureSpec) -> None:
+def _lag_branch(plan: Plan, spec: FeatureSpec, history: Any) -> None:
     lags = spec.lags
     if lags is None:
         return
@@ -266,6 +271,7 @@ def _lag_branch(plan: Plan, spec: FeatureSpec) -> None:
         stats=list(lags.stats),
         ewm=list(lags.ewm),
         diffs=list(lags.diffs),
+        history=history,
     )
     plan.branches.append(("lags", step, list(dict.fromkeys(inputs))))
 

@@ -47,6 +47,9 @@ class FeaturePipeline(TransformerMixin, BaseEstimator):
         target: the target column; when ``fit`` gets no ``y``, it is read from this column.
         task: "auto", "binary", "multiclass" or "regression".
         random_state: seed for every random choice (cross-fitting folds, samples).
+        history: where lag features keep each entity's recent rows for serving (a
+            keel.features.HistoryStore such as StoreHistory); in the pipeline itself
+            (MemoryHistory) when None.
 
     ``fit_transform`` returns the training features (target encodings out-of-fold, lags
     within the training rows); ``transform`` is for new rows; ``transform_one`` is the
@@ -60,12 +63,14 @@ class FeaturePipeline(TransformerMixin, BaseEstimator):
         target: str | None = None,
         task: str = "auto",
         random_state: int = 0,
+        history: Any = None,
     ):
         self.spec = spec
         self.schema = schema
         self.target = target
         self.task = task
         self.random_state = random_state
+        self.history = history
 
     def fit(self, X: pd.DataFrame, y: Any = None) -> FeaturePipeline:
         self.fit_transform(X, y)
@@ -76,7 +81,7 @@ class FeaturePipeline(TransformerMixin, BaseEstimator):
         spec = _as_spec(self.spec)
         schema = self.schema if self.schema is not None else infer_schema(frame)
         task = detect_task(target, self.task) if target is not None else None
-        plan = plan_steps(spec, schema, self.target, task, self.random_state)
+        plan = plan_steps(spec, schema, self.target, task, self.random_state, self.history)
         _require_columns(frame, [c for _, _, columns in plan.branches for c in columns])
         columns = ColumnTransformer(
             plan.branches, remainder="drop", sparse_threshold=0.0, verbose_feature_names_out=False
