@@ -1,9 +1,12 @@
 """The demo behind ``keel demo``: train a small model three ways, track it, rank the runs.
 
-Three runs of scikit-learn's ``SGDClassifier(loss="log_loss")`` on the breast-cancer data
-set scikit-learn ships (no download), one per regularization strength ``alpha``, trained
-epoch by epoch with ``partial_fit``. Each run records its params, four validation-tracked
-metrics per epoch, and three artifacts. The runs are then ranked with ``search_runs``.
+The breast-cancer data set scikit-learn ships (no download) goes through the data layer
+(schema, validation, profile, snapshot), then keel.yaml's feature pipeline is fitted on the
+training split as its own tracked run. Three runs of scikit-learn's
+``SGDClassifier(loss="log_loss")`` on those features follow, one per regularization
+strength ``alpha``, trained epoch by epoch with ``partial_fit``. Each run records its
+params, four validation-tracked metrics per epoch, and three artifacts. The runs are then
+ranked with ``search_runs``.
 
 Needs the ``demo`` extra: ``pip install 'keel[demo]'``.
 """
@@ -12,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +52,9 @@ class DataSummary:
     profile_findings: list[str]
     """Errors and warnings of the quality profile, as "check (column)"."""
     snapshot_id: str
+    features_run: str = ""
+    """The run that fitted the feature pipeline on the training split."""
+    feature_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,9 @@ def run_demo(
     with Workspace.open(root) as ws:
         summary = _check_data(ws)
         data = _load_data(ws, summary.snapshot_id)
+        summary = replace(
+            summary, features_run=data["features_run"], feature_count=len(data["features"])
+        )
         for alpha in ALPHAS:
             _train(ws, data, alpha, epochs, on_epoch, summary.snapshot_id)
         ranked = ws.search_runs(experiments=[EXPERIMENT], order_by=[f"metrics.{RANK_BY} desc"])
@@ -140,27 +149,22 @@ def _check_data(ws: Workspace) -> DataSummary:
 
 
 def _load_data(ws: Workspace, snapshot_id: str) -> dict[str, Any]:
-    """The snapshot, split (stratified, seeded) and standardized on the train part."""
+    """The snapshot, split (stratified, seeded), and the feature pipeline of keel.yaml
+    (median imputation, standard scaling) fitted on the train part as a tracked run."""
     from sklearn.datasets import load_breast_cancer
     from sklearn.model_selection import train_test_split
-    from sklearn.preprocessing import StandardScaler
 
-    frame, schema = ws.load_snapshot(snapshot_id)
-    features = [c.name for c in schema.features()]
-    x_train, x_val, y_train, y_val = train_test_split(
-        frame[features].to_numpy(dtype=float),
-        frame[TARGET].to_numpy(),
-        test_size=0.25,
-        stratify=frame[TARGET],
-        random_state=SEED,
-    )
-    scaler = StandardScaler().fit(x_train)
+    frame, _ = ws.load_snapshot(snapshot_id)
+    train, val = train_test_split(frame, test_size=0.25, stratify=frame[TARGET], random_state=SEED)
+    fitted = ws.fit_features(train, random_state=SEED)
+    pipe = fitted.pipeline
     return {
-        "x_train": scaler.transform(x_train),
-        "y_train": y_train,
-        "x_val": scaler.transform(x_val),
-        "y_val": y_val,
-        "features": features,
+        "x_train": pipe.transform(train),
+        "y_train": train[TARGET].to_numpy(),
+        "x_val": pipe.transform(val),
+        "y_val": val[TARGET].to_numpy(),
+        "features": list(pipe.feature_names_out_),
+        "features_run": fitted.run_id,
         "labels": [str(name) for name in load_breast_cancer().target_names],
     }
 
@@ -182,7 +186,7 @@ def _train(
         "alpha": alpha,
         "epochs": epochs,
         "seed": SEED,
-        "scaler": "StandardScaler",
+        "features_run": data["features_run"],
         "n_train": len(data["y_train"]),
         "n_val": len(data["y_val"]),
     }

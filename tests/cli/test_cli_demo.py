@@ -25,8 +25,10 @@ def test_demo_end_to_end_from_the_console_script(tmp_path, cli):
     assert done.returncode == 0, done.stderr
     out = done.stdout
 
-    runs = json.loads(cli("-w", root, "runs", "list", "--json").stdout)["runs"]
+    listed = cli("-w", root, "runs", "list", "-e", "breast-cancer-sgd", "--json")
+    runs = json.loads(listed.stdout)["runs"]
     assert len(runs) == 3
+    assert "features    30 from keel.yaml's pipeline" in out
     best_first = sorted(runs, key=lambda r: r["metrics"]["val_roc_auc"], reverse=True)
     ranking = out[out.index("Runs ranked by val_roc_auc") :]
     rows = [line.split() for line in ranking.splitlines() if re.match(r"\s*[123]\s+sgd-", line)]
@@ -94,3 +96,7 @@ def test_demo_checks_and_snapshots_its_data_and_runs_record_it(tmp_path):
         for run in result.ranked:
             assert ws.run_inputs(run.run_id) == {"train": [result.data.snapshot_id]}
         assert (tmp_path / "demo" / "schema.json").is_file()
+        features = ws.get_run(result.data.features_run)
+        assert features.name == "features" and result.data.feature_count == 30
+        assert ws.load_features().feature_names_out_[0] == "mean radius"
+        assert all(r.params["features_run"] == features.run_id for r in result.ranked)

@@ -80,6 +80,10 @@ def _print_data(out: Console, result: DemoResult) -> None:
     out.print(f"  validation  {data.validation_errors} errors, {data.validation_warnings} warnings")
     out.print(f"  profile     {fmt.escape(findings)}")
     out.print(f"  snapshot    {data.snapshot_id[:12]}, recorded as every run's training input")
+    out.print(
+        f"  features    {data.feature_count} from keel.yaml's pipeline, fitted on the training "
+        f"split in run {data.features_run[:12]} (keel features show)"
+    )
 
 
 def _print_ranking(out: Console, result: DemoResult) -> None:
@@ -130,5 +134,6 @@ def _print_next_steps(out: Console, result: DemoResult) -> None:
         "data show",
         "data profile --html report.html",
         "data snapshots",
+        "features show",
     ):
         out.print(f"  {keel} {command}", markup=False, soft_wrap=True)
