@@ -9,6 +9,8 @@
      │    ├── ValidationError
      │    └── SnapshotNotFoundError
      ├── FeatureError           a feature spec or pipeline is wrong or was misused (.field)
+     ├── TrainError             a train setting is impossible, or training failed (.field)
+     │    └── GateFailedError   a trained model missed a gate (.failures)
      ├── StoreError             the metadata database or artifact store
      │    ├── StoreVersionError  the store was written by a newer keel
      │    ├── ArtifactError      a bad artifact name, a missing artifact
@@ -32,6 +34,7 @@ __all__ = [
     "ExperimentNotFoundError",
     "FeatureError",
     "FilterError",
+    "GateFailedError",
     "KeelError",
     "ParamConflictError",
     "RunNotFoundError",
@@ -40,6 +43,7 @@ __all__ = [
     "StoreError",
     "StoreVersionError",
     "TrackingError",
+    "TrainError",
     "ValidationError",
 ]
 
@@ -94,6 +98,31 @@ class FeatureError(KeelError):
     def __init__(self, message: str, *, field: str | None = None):
         super().__init__(message)
         self.field = field
+
+
+class TrainError(KeelError):
+    """A ``train:`` setting is impossible (unknown algorithm, empty search space), the data
+    cannot be trained on (target missing, a single class), or a fit failed.
+
+    Attributes:
+        field: the setting the problem is about, when there is one.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class GateFailedError(TrainError):
+    """A trained model missed one or more of keel.yaml's ``gates:`` on the holdout.
+
+    Attributes:
+        failures: one line per missed gate: the metric, its value and the condition.
+    """
+
+    def __init__(self, failures: list[str]):
+        super().__init__("The model failed its gates: " + "; ".join(failures) + ".")
+        self.failures = failures
 
 
 class StoreError(KeelError):
