@@ -14,7 +14,7 @@ ALLOWED = {
     "store": set(),
     "tracking": {"store"},
     "testing": {"store", "tracking"},
-    "config": {"features"},
+    "config": {"features", "train"},
     "workspace": {
         "config",
         "store",
@@ -22,12 +22,31 @@ ALLOWED = {
         "_template",
         "_workspace_data",
         "_workspace_features",
+        "_workspace_train",
     },
     "_workspace_data": {"config", "store", "data"},
     "_workspace_features": {"config", "store", "data", "features", "tracking"},
+    "_workspace_train": {
+        "config",
+        "store",
+        "data",
+        "features",
+        "tracking",
+        "train",
+        "_workspace_train_run",
+    },
+    "_workspace_train_run": {
+        "_workspace_train",
+        "features",
+        "store",
+        "tracking",
+        "train",
+        "workspace",
+    },
     "demo": {"workspace", "store", "tracking"},
     "data": {"store", "tracking"},
     "features": {"store", "tracking", "data"},
+    "train": {"store", "tracking", "data", "features"},
 }
 
 

@@ -16,11 +16,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from keel.errors import ConfigError
 from keel.features._spec import FeatureSpec
+from keel.train._spec import TrainSpec
 
 __all__ = [
     "CONFIG_FILE",
@@ -89,6 +90,27 @@ class KeelConfig(_Section):
     data: DataConfig | None = None
     #: How columns become model features (keel.features.FeatureSpec); defaults when absent.
     features: FeatureSpec = Field(default_factory=FeatureSpec)
+    #: How models are searched, scored and chosen (keel.train.TrainSpec).
+    train: TrainSpec = Field(default_factory=TrainSpec)
+    #: Conditions on holdout metrics a trained model must meet: {roc_auc: ">= 0.85"}.
+    gates: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("gates")
+    @classmethod
+    def _gates_are_comparisons(cls, gates: dict[str, str]) -> dict[str, str]:
+        from keel.errors import TrainError
+        from keel.train._gates import parse_gate
+
+        for metric, condition in gates.items():
+            try:
+                parse_gate(metric, condition)
+            except TrainError:
+                raise ValueError(
+                    f'must map each metric to a comparison like ">= 0.85" (>=, <=, >, <, ==, '
+                    f"!= and a number); {metric!r} has {condition!r}"
+                ) from None
+        return gates
+
     store: StoreConfig = Field(default_factory=StoreConfig)
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
 

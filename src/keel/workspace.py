@@ -12,6 +12,7 @@ from typing import Any
 
 from keel._workspace_data import DataMethods
 from keel._workspace_features import FeatureMethods
+from keel._workspace_train import TrainMethods
 from keel.config import CONFIG_FILE, KeelConfig, load_config
 from keel.errors import ConfigError
 from keel.store import ArtifactRecord, Experiment, MetricPoint, RunRecord, SQLStore
@@ -24,7 +25,7 @@ __all__ = ["Workspace"]
 STORE_URL_ENV = "KEEL_STORE_URL"
 
 
-class Workspace(DataMethods, FeatureMethods):
+class Workspace(DataMethods, FeatureMethods, TrainMethods):
     """A keel project on disk: its keel.yaml, metadata store and artifact store.
 
     Example:

@@ -227,8 +227,16 @@ def test_lags_through_the_pipeline_read_history_at_serving_time() -> None:
             "churned": rng.integers(0, 2, 300),
         }
     )
-    spec = {"lags": {"by": "customer", "time": "day", "columns": ["spend"], "lags": [1, 2],
-                     "windows": [3]}, "datetime": ["elapsed"]}  # fmt: skip
+    spec = {
+        "lags": {
+            "by": "customer",
+            "time": "day",
+            "columns": ["spend"],
+            "lags": [1, 2],
+            "windows": [3],
+        },
+        "datetime": ["elapsed"],
+    }
     pipe = fitted(rows, spec)
     lag1 = pipe.feature_names_out_.index("spend_lag1")
     later = {"customer": "a", "day": pd.Timestamp("2024-03-01"), "spend": 1.0}

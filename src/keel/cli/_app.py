@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from keel.cli import data, demo, experiments, features, gc, init, runs
+from keel.cli import data, demo, experiments, features, gc, init, runs, train
 from keel.cli._context import State, state
 from keel.cli._output import error
 
@@ -81,5 +81,6 @@ app.add_typer(runs.app, name="runs")
 app.add_typer(experiments.app, name="experiments")
 app.add_typer(data.app, name="data")
 app.add_typer(features.app, name="features")
+app.command("train")(train.train)
 app.command("gc")(gc.gc)
 app.command("demo")(demo.demo)

@@ -85,6 +85,7 @@ def _upgrade(conn: Connection) -> None:
 
     from keel.store._schema import meta
 
+    _adopt_default_version_table(conn)
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     config.attributes["connection"] = conn
@@ -97,6 +98,25 @@ def _upgrade(conn: Connection) -> None:
             {"key": "written_by", "value": f"keel {__version__} at {time.time():.0f}"},
         ],
     )
+
+
+def _adopt_default_version_table(conn: Connection) -> None:
+    """Stores written before schema version 4 kept keel's revision in ``alembic_version``,
+    the table Optuna needs for its own: move it to keel's table."""
+    from sqlalchemy import inspect, text
+
+    from keel.store._schema import VERSION_TABLE
+
+    tables = set(inspect(conn).get_table_names())
+    if "alembic_version" not in tables or VERSION_TABLE in tables:
+        return
+    revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    if revision in _KEEL_REVISIONS:
+        conn.execute(text(f"ALTER TABLE alembic_version RENAME TO {VERSION_TABLE}"))
+
+
+# Revisions that only keel wrote into ``alembic_version`` (before it had a table of its own).
+_KEEL_REVISIONS = {"0001", "0002", "0003"}
 
 
 @contextlib.contextmanager

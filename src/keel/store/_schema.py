@@ -29,6 +29,9 @@ KEY_MAX = 250
 NAME_MAX = 256
 PATH_MAX = 1024
 
+#: The table in which Alembic records keel's schema revision (see migrations/env.py).
+VERSION_TABLE = "keel_alembic_version"
+
 metadata = MetaData()
 
 meta = Table(
