@@ -139,12 +139,12 @@ class TrainMethods:
         return data.target
 
     def _study_to_resume(self) -> RunRecord:
-        """The newest study run that did not finish."""
+        """The newest study run that did not finish and was not resumed already."""
         runs = self.search_runs(
             f"tags.keel.kind = '{STUDY_KIND}'", order_by=["start_time desc"], max_results=20
         )
         for run in runs:
-            if run.status != "FINISHED":
+            if run.status != "FINISHED" and "keel.resumed_by" not in run.tags:
                 return run
         raise TrainError(
             "There is no interrupted training to resume: every study run "

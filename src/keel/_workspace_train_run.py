@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from keel._workspace_train import MODEL_ARTIFACT, MODEL_KIND, STUDY_KIND, TrainResult
+from keel.train._checkpoint import Checkpoints
 
 if TYPE_CHECKING:
     from keel.store import RunRecord
@@ -62,17 +63,18 @@ def run_training(
         study = study or f"train/{study_run.id}"
         study_run.set_tags({"keel.study": study, **_resumed(previous)})
         study_run.log_input(snapshot)
+        checkpoints = RunCheckpoints(ws, study_run.id, previous.run_id if previous else None)
         model = _fit(
             ws,
             frame.iloc[train_rows],
             target,
             spec,
-            study,
-            study_run,
-            groups,
-            times,
-            train_rows,
-            on_trial,
+            study=study,
+            study_run=study_run,
+            checkpoints=checkpoints,
+            groups=None if groups is None else groups[train_rows],
+            times=None if times is None else times[train_rows],
+            on_trial=on_trial,
         )
         holdout = holdout_metrics(
             model, frame.iloc[test_rows].drop(columns=[target]), frame[target].iloc[test_rows]
@@ -80,6 +82,8 @@ def run_training(
         failures = _gates(ws, holdout)
         model_run_id = _record_model(ws, model, study_run, snapshot, holdout, failures)
         study_run.log_metrics({f"holdout_{k}": v for k, v in holdout.items() if math.isfinite(v)})
+        if previous is not None:  # it is finished now, by this run: never resumed twice
+            ws.store.set_tags(previous.run_id, {"keel.resumed_by": study_run.id})
     return TrainResult(
         model, study_run.id, model_run_id, holdout, model.model_.cv_loss, failures, ws.model_path
     )
@@ -90,11 +94,12 @@ def _fit(
     train: pd.DataFrame,
     target: str,
     spec: TrainSpec,
+    *,
     study: str,
     study_run: ActiveRun,
+    checkpoints: Checkpoints,
     groups: Any,
     times: Any,
-    rows: np.ndarray,
     on_trial: Callable[[TrialRecord], None] | None,
 ) -> Any:
     from keel.train import AutoML
@@ -113,13 +118,31 @@ def _fit(
         storage=_optuna_storage(ws.store.url),
         study_name=study,
         on_trial=log_trial,
+        checkpoints=checkpoints,
     )
-    return model.fit(
-        train.drop(columns=[target]),
-        train[target],
-        groups=None if groups is None else groups[rows],
-        times=None if times is None else times[rows],
-    )
+    return model.fit(train.drop(columns=[target]), train[target], groups=groups, times=times)
+
+
+class RunCheckpoints(Checkpoints):
+    """Checkpoints kept as artifacts of the study run (``checkpoints/<key>``); a resumed
+    study also finds those of the run it resumes. Saving a key again replaces it; the
+    replaced blobs are left for ``keel gc``."""
+
+    def __init__(self, ws: Workspace, run_id: str, previous_run_id: str | None):
+        self.ws, self.run_ids = ws, [run_id, *([previous_run_id] if previous_run_id else [])]
+
+    def save(self, key: str, data: bytes) -> None:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / key
+            path.write_bytes(data)
+            self.ws.tracker.log_artifact(self.run_ids[0], path, f"checkpoints/{key}")
+
+    def load(self, key: str) -> bytes | None:
+        for run_id in self.run_ids:
+            for artifact in self.ws.store.list_artifacts(run_id):
+                if artifact.path == f"checkpoints/{key}":
+                    return self.ws.artifacts.read_bytes(artifact.digest)
+        return None
 
 
 def _log_trial(ws: Workspace, parent: ActiveRun, record: TrialRecord) -> None:

@@ -25,6 +25,7 @@ from sklearn.base import BaseEstimator
 from keel.errors import TrainError
 from keel.features import FeaturePipeline, detect_task
 from keel.train._catalog import algorithms_for
+from keel.train._checkpoint import Checkpoints
 from keel.train._cv import make_folds
 from keel.train._executors import make_executor
 from keel.train._finalize import FittedModel, finalize, finalize_seconds
@@ -57,6 +58,8 @@ class AutoML(BaseEstimator):
             when None.
         study_name: the prefix of this search's studies in ``storage``.
         on_trial: called with each finished trial (progress views, tracking).
+        checkpoints: where the final boosting refit saves its progress, so an interrupted
+            fit resumes from its newest checkpoint (keel.train._checkpoint.Checkpoints).
     """
 
     def __init__(
@@ -75,6 +78,7 @@ class AutoML(BaseEstimator):
         storage: Any = None,
         study_name: str = "automl",
         on_trial: Callable[[TrialRecord], None] | None = None,
+        checkpoints: Checkpoints | None = None,
     ):
         self.spec = spec
         self.task = task
@@ -89,6 +93,7 @@ class AutoML(BaseEstimator):
         self.storage = storage
         self.study_name = study_name
         self.on_trial = on_trial
+        self.checkpoints = checkpoints
 
     def fit(self, X: pd.DataFrame, y: Any, *, groups: Any = None, times: Any = None) -> AutoML:
         """Search and fit. ``groups`` (an entity per row) and ``times`` (a timestamp per row)
@@ -122,7 +127,10 @@ class AutoML(BaseEstimator):
             executor.close()
         if not search.evaluations:
             raise TrainError(_no_model_message(search.trials, budget), field="train.search.budget")
-        self.model_: FittedModel = finalize(problem, search, spec, deadline=started + budget)
+        end = started + budget - search.resumed_seconds  # a resumed search used some already
+        self.model_: FittedModel = finalize(
+            problem, search, spec, deadline=end, checkpoints=self.checkpoints
+        )
         self.features_, self.task_, self.metric_, self.spec_ = pipe, task, metric, spec
         self.leaderboard_ = search.trials
         self.pareto_ = pareto_front(search.evaluations) if spec.search.secondary else []
@@ -145,7 +153,7 @@ class AutoML(BaseEstimator):
 
     def __getstate__(self) -> dict[str, Any]:
         # A saved model keeps what predicts, not the callbacks and the study storage.
-        return {**self.__dict__, "on_trial": None, "storage": None}
+        return {**self.__dict__, "on_trial": None, "storage": None, "checkpoints": None}
 
     def effective_spec(self) -> TrainSpec:
         """``spec`` with the shortcut arguments applied."""

@@ -61,6 +61,9 @@ class Algorithm:
     #: Wrap fit and predict in a thread limit: the library has no thread count of its own
     #: (OpenMP in HistGradientBoosting, BLAS in the linear models).
     limit_threads: ClassVar[bool] = False
+    #: ``fit`` takes a ``checkpoint`` (keel.train._checkpoint.FitCheckpoint): it saves its
+    #: model every so many rounds and resumes from the newest one.
+    checkpoints: ClassVar[bool] = False
 
     def space(self, n_rows: int) -> dict[str, Dimension]:
         """The params searched by default and their ranges, for ``n_rows`` training rows."""

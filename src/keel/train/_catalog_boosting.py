@@ -14,7 +14,7 @@ Example:
 from __future__ import annotations
 
 import inspect
-from typing import Any
+from typing import Any, ClassVar
 
 import lightgbm
 import numpy as np
@@ -33,6 +33,7 @@ from keel.train._catalog_common import (
     seen_rows,
 )
 from keel.train._catalog_common import sample_weight as balanced_weights
+from keel.train._checkpoint import FitCheckpoint
 from keel.train._spaces import Dimension, Range
 
 __all__ = ["LightGBM", "XGBoost"]
@@ -42,6 +43,8 @@ _LIGHTGBM_EVAL_XY = "eval_X" in inspect.signature(lightgbm.LGBMModel.fit).parame
 
 class LightGBM(Algorithm):
     """LightGBM, searched like FLAML does, from defaults close to the library's own."""
+
+    checkpoints: ClassVar[bool] = True
 
     def space(self, n_rows: int) -> dict[str, Dimension]:
         return {
@@ -100,11 +103,15 @@ class LightGBM(Algorithm):
         max_rounds: int | None = None,
         on_round: OnRound | None = None,
         early_stopping_rounds: int | None = 50,
+        checkpoint: FitCheckpoint | None = None,
     ) -> Any:
         classes = check_classes(y, self.context(estimator))
         estimator.set_params(n_estimators=capped(estimator.n_estimators, max_rounds))
         callbacks: list[Any] = []
         kwargs: dict[str, Any] = {}
+        if checkpoint is not None:
+            kwargs.update(_lightgbm_resume(estimator, checkpoint))
+            callbacks.append(_lightgbm_saver(checkpoint))
         if X_valid is not None and y_valid is not None:
             kwargs.update(_lightgbm_eval(*seen_rows(X_valid, y_valid, classes)))
             # LightGBM refuses early stopping in dart mode.
@@ -126,6 +133,24 @@ def _lightgbm_eval(X_valid: np.ndarray, y_valid: np.ndarray) -> dict[str, Any]:
     return {"eval_set": [(X_valid, y_valid)]}
 
 
+def _lightgbm_resume(estimator: Any, checkpoint: FitCheckpoint) -> dict[str, Any]:
+    """Start from the checkpoint's trees and grow only the rounds still missing."""
+    if checkpoint.resume is None:
+        return {}
+    done, model = checkpoint.resume
+    estimator.set_params(n_estimators=max(1, estimator.n_estimators - done))
+    return {"init_model": lightgbm.Booster(model_str=model.decode())}
+
+
+def _lightgbm_saver(checkpoint: FitCheckpoint) -> Any:
+    def save(env: lightgbm.callback.CallbackEnv) -> None:
+        rounds = env.iteration + 1  # counts the trees of an init_model too
+        if rounds % checkpoint.every == 0:
+            checkpoint.save(rounds, env.model.model_to_string().encode())
+
+    return save
+
+
 def _lightgbm_reporter(on_round: OnRound) -> Any:
     def report(env: lightgbm.callback.CallbackEnv) -> None:
         rounds = env.iteration + 1
@@ -141,6 +166,8 @@ def _lightgbm_reporter(on_round: OnRound) -> Any:
 
 
 class XGBoost(Algorithm):
+    checkpoints: ClassVar[bool] = True
+
     """XGBoost with the histogram method, from the library's defaults."""
 
     def space(self, n_rows: int) -> dict[str, Dimension]:
@@ -188,6 +215,7 @@ class XGBoost(Algorithm):
         max_rounds: int | None = None,
         on_round: OnRound | None = None,
         early_stopping_rounds: int | None = 50,
+        checkpoint: FitCheckpoint | None = None,
     ) -> Any:
         context = self.context(estimator)
         classes = check_classes(y, context)
@@ -198,19 +226,25 @@ class XGBoost(Algorithm):
             if sample_weight is None:
                 sample_weight = balanced_weights(y, context.class_weight)
         kwargs: dict[str, Any] = {"sample_weight": sample_weight, "verbose": False}
-        stopping, callbacks = None, None
+        stopping: int | None = None
+        callbacks: list[xgboost.callback.TrainingCallback] = []
         if X_valid is not None and y_valid is not None:
             X_valid, y_valid = seen_rows(X_valid, y_valid, classes)
             if classes is not None:
                 y_valid = np.searchsorted(classes, y_valid)
             kwargs["eval_set"] = [(X_valid, y_valid)]
             stopping = early_stopping_rounds or None
-            callbacks = [_XGBoostReporter(on_round)] if on_round is not None else None
-        estimator.set_params(
-            n_estimators=capped(estimator.n_estimators, max_rounds),
-            early_stopping_rounds=stopping,
-            callbacks=callbacks,
-        )
+            callbacks = [_XGBoostReporter(on_round)] if on_round is not None else []
+        estimator.set_params(n_estimators=capped(estimator.n_estimators, max_rounds))
+        if checkpoint is not None:
+            callbacks.append(_XGBoostSaver(checkpoint))
+            if checkpoint.resume is not None:
+                done, model = checkpoint.resume
+                booster = xgboost.Booster()
+                booster.load_model(bytearray(model))
+                kwargs["xgb_model"] = booster
+                estimator.set_params(n_estimators=max(1, estimator.n_estimators - done))
+        estimator.set_params(early_stopping_rounds=stopping, callbacks=callbacks or None)
         try:
             return estimator.fit(X, y, **kwargs)
         finally:
@@ -222,6 +256,18 @@ class XGBoost(Algorithm):
             return int(estimator.best_iteration) + 1
         except AttributeError:  # it did not stop early
             return int(estimator.get_booster().num_boosted_rounds())
+
+
+class _XGBoostSaver(xgboost.callback.TrainingCallback):
+    def __init__(self, checkpoint: FitCheckpoint):
+        super().__init__()
+        self.checkpoint = checkpoint
+
+    def after_iteration(self, model: Any, epoch: int, evals_log: dict[str, Any]) -> bool:
+        rounds = model.num_boosted_rounds()  # counts the rounds of an xgb_model too
+        if rounds % self.checkpoint.every == 0:
+            self.checkpoint.save(rounds, bytes(model.save_raw(raw_format="ubj")))
+        return False
 
 
 class _XGBoostReporter(xgboost.callback.TrainingCallback):

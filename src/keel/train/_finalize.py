@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from keel.train._catalog import get_algorithm
+from keel.train._checkpoint import Checkpoints
 from keel.train._ensemble import EnsembleChoice, choose_ensemble
 from keel.train._objective import Evaluation, Problem, evaluate_cv, refit
 from keel.train._search import SearchResult
@@ -81,9 +82,15 @@ def finalize_seconds(evaluations: list[Evaluation], problem: Problem, budget: fl
 
 
 def finalize(
-    problem: Problem, search: SearchResult, spec: TrainSpec, *, deadline: float
+    problem: Problem,
+    search: SearchResult,
+    spec: TrainSpec,
+    *,
+    deadline: float,
+    checkpoints: Checkpoints | None = None,
 ) -> FittedModel:
-    """Cross-validate finalists, choose, and refit, all before ``deadline``."""
+    """Cross-validate finalists, choose, and refit, all before ``deadline``; a boosting
+    refit keeps checkpoints in ``checkpoints`` when given."""
     candidates = _finalists(search.evaluations)
     best = candidates[0]
     cross_validated = []
@@ -95,13 +102,12 @@ def finalize(
         cap = _round_cap(candidate) if algorithm.iterative else None
         cross_validated.append(evaluate_cv(problem, algorithm, candidate.params, cap))
     if not cross_validated:
-        return _single(problem, best, None, [], best.loss, deadline)
+        return _single(problem, best, None, [], best.loss, deadline, checkpoints)
     cross_validated.sort(key=lambda e: e.loss)
     kinds = _ENSEMBLE_KINDS[spec.ensemble]
     if not kinds or len(cross_validated) < 2:
-        return _single(
-            problem, cross_validated[0], None, cross_validated, cross_validated[0].loss, deadline
-        )
+        best = cross_validated[0]
+        return _single(problem, best, None, cross_validated, best.loss, deadline, checkpoints)
     choice = choose_ensemble(
         [e.predictions for e in cross_validated if e.predictions is not None],
         problem.y,
@@ -115,8 +121,8 @@ def finalize(
     if choice.kind == "single" or time.perf_counter() + needed > deadline:
         single = choice if choice.kind == "single" else None
         first = members[0] if choice.kind == "single" else cross_validated[0]
-        return _single(problem, first, single, cross_validated, first.loss, deadline)
-    fitted = [_refit_member(problem, m) for m in members]
+        return _single(problem, first, single, cross_validated, first.loss, deadline, checkpoints)
+    fitted = [_refit_member(problem, m, checkpoints) for m in members]
     return FittedModel(problem.task, fitted, choice, cross_validated, choice.oof_loss)
 
 
@@ -127,23 +133,23 @@ def _single(
     finalists: list[Evaluation],
     cv_loss: float,
     deadline: float,
+    checkpoints: Checkpoints | None,
 ) -> FittedModel:
-    probe = _probe_of(best, finalists)
-    if time.perf_counter() + _refit_seconds(problem, best) > deadline and probe is not None:
-        member = (best.family, best.params, probe)
+    if time.perf_counter() + _refit_seconds(problem, best) > deadline and best.model is not None:
+        member = (best.family, best.params, best.model)
         return FittedModel(problem.task, [member], choice, finalists, cv_loss, path="probe")
-    return FittedModel(problem.task, [_refit_member(problem, best)], choice, finalists, cv_loss)
+    refitted = _refit_member(problem, best, checkpoints)
+    return FittedModel(problem.task, [refitted], choice, finalists, cv_loss)
 
 
-def _probe_of(best: Evaluation, finalists: list[Evaluation]) -> Any:
-    return best.model
-
-
-def _refit_member(problem: Problem, member: Evaluation) -> tuple[str, dict[str, Any], Any]:
+def _refit_member(
+    problem: Problem, member: Evaluation, checkpoints: Checkpoints | None
+) -> tuple[str, dict[str, Any], Any]:
+    algorithm = get_algorithm(member.family)
     return (
         member.family,
         member.params,
-        refit(problem, get_algorithm(member.family), member.params, member.rounds),
+        refit(problem, algorithm, member.params, member.rounds, checkpoints),
     )
 
 

@@ -17,10 +17,14 @@ from typing import Any
 import numpy as np
 
 from keel.train._catalog import MAX_ROUNDS, Algorithm, sample_weight
+from keel.train._checkpoint import Checkpoints, FitCheckpoint, checkpoint_key
 from keel.train._cv import Fold, out_of_fold
 from keel.train._metrics import Metric
 
 __all__ = ["Evaluation", "Problem", "evaluate_cv", "evaluate_probe", "refit"]
+
+# A boosting refit saves a checkpoint at most every this many rounds.
+_MIN_CHECKPOINT_ROUNDS = 50
 
 
 @dataclass(frozen=True)
@@ -131,14 +135,26 @@ def evaluate_cv(
 
 
 def refit(
-    problem: Problem, algorithm: Algorithm, params: dict[str, Any], rounds: int | None
+    problem: Problem,
+    algorithm: Algorithm,
+    params: dict[str, Any],
+    rounds: int | None,
+    checkpoints: Checkpoints | None = None,
 ) -> Any:
     """The configuration fitted on every row; boosting runs the rounds CV chose, scaled up a
-    little for the larger training set (as LightGBM's and XGBoost's CV guides suggest)."""
+    little for the larger training set (as LightGBM's and XGBoost's CV guides suggest).
+
+    With ``checkpoints``, a boosting refit saves its model every tenth of its rounds (at
+    least 50) and an interrupted one resumes from the newest save."""
     estimator = algorithm.build(
         params, problem.task, problem.n_classes, problem.seed, problem.n_jobs, problem.class_weight
     )
     max_rounds = None if rounds is None else max(1, round(rounds * 1.1))
+    options: dict[str, Any] = {}
+    if checkpoints is not None and algorithm.checkpoints:
+        key = checkpoint_key(algorithm.name, params, max_rounds, problem.X, problem.y)
+        every = max(_MIN_CHECKPOINT_ROUNDS, (max_rounds or MAX_ROUNDS) // 10)
+        options["checkpoint"] = FitCheckpoint(checkpoints, key, every)
     weights = sample_weight(problem.y, problem.class_weight)
     return algorithm.fit(
         estimator,
@@ -147,6 +163,7 @@ def refit(
         sample_weight=weights,
         max_rounds=max_rounds,
         early_stopping_rounds=None,
+        **options,
     )
 
 

@@ -27,7 +27,7 @@ from keel.train._schedule import FamilyBoard
 from keel.train._spec import SearchSpec
 from keel.train._studies import (
     fail_interrupted_trials,
-    finished_losses,
+    finished_trials,
     grid_exhausted,
     open_study,
 )
@@ -62,6 +62,8 @@ class SearchResult:
     evaluations: list[Evaluation] = field(default_factory=list)
     first_model_s: float | None = None
     resumed_trials: int = 0
+    #: Seconds the trials of earlier (interrupted) runs of this search took.
+    resumed_seconds: float = 0.0
 
 
 @dataclass
@@ -170,6 +172,8 @@ class Search:
         else:
             loss = evaluation.loss
             values = [loss, evaluation.secondary] if self.spec.secondary else loss
+            if evaluation.rounds is not None:  # a resumed search refits with these rounds
+                running.trial.set_user_attr("rounds", evaluation.rounds)
             study.tell(running.trial, values)
             self._failures[running.family] = 0
             self._keep_model_of_family_best(evaluation)
@@ -223,7 +227,11 @@ class Search:
         deadline = time.time() + min(left, max(_MIN_SLICE_S, _SLICE * left))
         if self.executor.remote:  # the task reopens the trial through the shared database
             study = self.studies[family]
-            url = getattr(study._storage, "url", None)
+            storage = study._storage
+            # Optuna wraps its RDB storage in a cache; the URL is the backend's.
+            url = getattr(storage, "url", None) or getattr(
+                getattr(storage, "_backend", None), "url", None
+            )
             if url is None:
                 return RoundGuard(deadline, None, prune=False)
             return RoundGuard(deadline, (url, study.study_name, trial._trial_id), prune)
@@ -253,12 +261,38 @@ class Search:
     # -- resume and grids ------------------------------------------------------------------
 
     def _restore(self) -> None:
-        """Count what earlier runs of this search finished; trials a kill interrupted fail."""
+        """Take up what earlier runs of this search finished: their trials count against
+        the trial limit and their time against the budget, and completed ones are
+        candidates for the finalists (their models are refit from the stored parameters).
+        Trials a kill interrupted are marked failed and not counted."""
         for family, study in self.studies.items():
             fail_interrupted_trials(study)
-            for loss, seconds in finished_losses(study):
+            for trial in finished_trials(study):
+                seconds = trial.duration.total_seconds() if trial.duration else 0.0
+                done = trial.state == TrialState.COMPLETE and trial.values
+                loss = float(trial.values[0]) if done else math.inf
                 self.board.record(family, loss, seconds)
                 self.result.resumed_trials += 1
+                self.result.resumed_seconds += seconds
+                if done:
+                    self.result.evaluations.append(self._restored(family, trial, loss, seconds))
+        self.deadline -= self.result.resumed_seconds
+
+    def _restored(
+        self, family: str, trial: optuna.trial.FrozenTrial, loss: float, seconds: float
+    ) -> Evaluation:
+        rounds = trial.user_attrs.get("rounds")
+        secondary = trial.values[1] if self.spec.secondary and len(trial.values) > 1 else None
+        return Evaluation(
+            family,
+            dict(trial.params),
+            loss,
+            seconds,
+            rounds,
+            [loss],
+            secondary=secondary,
+            train_rows=len(self.problem.probe_rows),
+        )
 
     def _grid(self, algorithm: Algorithm) -> dict[str, list[Any]]:
         probe = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))

@@ -7,7 +7,6 @@ pruner compare like with like, and lets the scheduler move budget between famili
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import optuna
@@ -16,7 +15,14 @@ from optuna.trial import TrialState
 from keel.errors import TrainError
 from keel.train._spec import SearchSpec
 
-__all__ = ["fail_interrupted_trials", "grid_exhausted", "make_pruner", "make_sampler", "open_study"]
+__all__ = [
+    "fail_interrupted_trials",
+    "finished_trials",
+    "grid_exhausted",
+    "make_pruner",
+    "make_sampler",
+    "open_study",
+]
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -101,16 +107,12 @@ def fail_interrupted_trials(study: optuna.Study) -> int:
     return len(stale)
 
 
-def finished_losses(study: optuna.Study) -> list[tuple[float, float]]:
-    """(loss, seconds) of every trial that ran to an end; pruned and failed ones have loss
-    inf; trials interrupted by a kill are not counted."""
-    out = []
-    for trial in study.get_trials(deepcopy=False):
-        if trial.state not in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL):
-            continue
-        if trial.system_attrs.get(_INTERRUPTED):  # killed mid-fit: not a trial that ran
-            continue
-        seconds = trial.duration.total_seconds() if trial.duration else 0.0
-        loss = trial.values[0] if trial.state == TrialState.COMPLETE and trial.values else math.inf
-        out.append((loss, seconds))
-    return out
+def finished_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    """Every trial that ran to an end (complete, pruned or failed by its configuration);
+    trials interrupted by a kill are not counted."""
+    ended = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+    return [
+        trial
+        for trial in study.get_trials(deepcopy=False)
+        if trial.state in ended and not trial.system_attrs.get(_INTERRUPTED)
+    ]
