@@ -9,6 +9,7 @@ import typer
 
 from keel.cli import _output as fmt
 from keel.cli._context import open_workspace
+from keel.cli._options import JsonOption, SourceArg
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -17,15 +18,6 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="Read, check, profile and snapshot data.", no_args_is_help=True)
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout and nothing else.")]
-SourceArg = Annotated[
-    str | None,
-    typer.Argument(
-        metavar="SOURCE",
-        help="A .csv, .tsv, .parquet or .jsonl file. Default: data.source in keel.yaml.",
-        show_default=False,
-    ),
-]
 EncodingOption = Annotated[
     str, typer.Option("--encoding", help="Text encoding of a CSV or TSV file, e.g. cp1252.")
 ]

@@ -9,21 +9,13 @@ import typer
 
 from keel.cli import _output as fmt
 from keel.cli._context import open_workspace, run_id
+from keel.cli._options import JsonOption, SourceArg
 
 if TYPE_CHECKING:
     from keel.features import FeatureReport
 
 app = typer.Typer(help="Fit, inspect and apply the feature pipeline.", no_args_is_help=True)
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout and nothing else.")]
-SourceArg = Annotated[
-    str | None,
-    typer.Argument(
-        metavar="SOURCE",
-        help="A .csv, .tsv, .parquet or .jsonl file. Default: data.source in keel.yaml.",
-        show_default=False,
-    ),
-]
 RunOption = Annotated[
     str | None,
     typer.Option("--run", help="A features run id (or prefix). Default: the last fitted."),

@@ -10,6 +10,7 @@ import typer
 
 from keel.cli import _output as fmt
 from keel.cli._context import open_workspace
+from keel.cli._options import JsonOption, SourceArg
 
 if TYPE_CHECKING:
     from rich.console import Group
@@ -20,14 +21,7 @@ if TYPE_CHECKING:
 
 def train(
     ctx: typer.Context,
-    source: Annotated[
-        str | None,
-        typer.Argument(
-            metavar="SOURCE",
-            help="Training data. Default: data.source in keel.yaml.",
-            show_default=False,
-        ),
-    ] = None,
+    source: SourceArg = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue the newest interrupted study.")
     ] = False,
@@ -43,9 +37,7 @@ def train(
     engine: Annotated[
         str | None, typer.Option("--engine", help="local (threads) or ray (Ray tasks).")
     ] = None,
-    json: Annotated[
-        bool, typer.Option("--json", help="Print JSON on stdout and nothing else.")
-    ] = False,
+    json: JsonOption = False,
 ) -> None:
     """Search algorithms and hyperparameters within the budget, fit the best model (or an
     ensemble), score it on held-out rows, and check keel.yaml's gates. Exits 1 when a gate

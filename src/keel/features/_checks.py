@@ -1,4 +1,4 @@
-"""Checks on a fitted feature pipeline's output, and the input checks its column steps share.
+"""Checks on a fitted feature pipeline's output.
 
 - `check_output` refuses a feature matrix a model must not see: not a 2-D float64 array,
   NaN or infinite values (the message names the first offending features and counts),
@@ -37,10 +37,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
-from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
-from sklearn.utils.validation import check_is_fitted
 
 from keel.errors import FeatureError
 
@@ -261,60 +259,3 @@ def _leak(name: str, score: float, metric: str, threshold: float) -> LeakyFeatur
         "after the outcome)."
     )
     return LeakyFeature(name, score, metric, message)
-
-
-# The input checks the column steps of keel.features share.
-
-
-def is_missing(value: Any) -> bool:
-    """Whether a raw value is missing: ``None``, NaN, ``pd.NA``, ``NaT``."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    if isinstance(value, float | np.floating):
-        return bool(value != value)
-    return isinstance(value, np.datetime64 | np.timedelta64) and bool(np.isnat(value))
-
-
-def input_frame(step: Any, X: Any, fitted: bool) -> pd.DataFrame:
-    """``X`` as a DataFrame holding the step's input columns in fit order.
-
-    At fit time it records ``feature_names_in_`` and ``n_features_in_`` on the step.
-    """
-    name = type(step).__name__
-    if not isinstance(X, pd.DataFrame):
-        raise FeatureError(
-            f"{name} needs a pandas DataFrame (its column names name the outputs). "
-            f"Got {type(X).__name__} instead."
-        )
-    if not fitted:
-        step.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
-        step.n_features_in_ = X.shape[1]
-        return X.set_axis(step.feature_names_in_, axis=1)
-    check_fitted(step)
-    X = X.set_axis([str(c) for c in X.columns], axis=1)
-    missing = [c for c in step.feature_names_in_ if c not in X.columns]
-    if missing:
-        raise FeatureError(
-            f"{name} was fitted on columns {list(step.feature_names_in_)}; "
-            f"the data lacks {missing}.",
-            field=missing[0],
-        )
-    return X[list(step.feature_names_in_)]
-
-
-def check_fitted(step: Any) -> None:
-    try:
-        check_is_fitted(step)
-    except NotFittedError:
-        name = type(step).__name__
-        raise FeatureError(f"This {name} is not fitted yet: call fit first.") from None
-
-
-def check_input_features(step: Any, input_features: Any) -> None:
-    """``get_feature_names_out``'s argument, when given, must be the fitted input names."""
-    check_fitted(step)
-    if input_features is not None and list(input_features) != list(step.feature_names_in_):
-        raise FeatureError(
-            f"{type(step).__name__} was fitted on columns {list(step.feature_names_in_)}. "
-            f"Got input_features {list(input_features)} instead."
-        )

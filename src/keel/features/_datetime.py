@@ -45,7 +45,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from keel.errors import FeatureError
-from keel.features._checks import check_fitted, check_input_features, input_frame, is_missing
+from keel.features._contract import check_fitted, check_input_features, input_frame, is_missing
 
 __all__ = ["DatetimeFeatures"]
 

@@ -46,7 +46,7 @@ from sklearn.feature_extraction import FeatureHasher
 from sklearn.utils import murmurhash3_32
 
 from keel.errors import FeatureError
-from keel.features._checks import check_fitted, check_input_features, input_frame, is_missing
+from keel.features._contract import check_fitted, check_input_features, input_frame, is_missing
 
 __all__ = ["FrequencyEncoder", "HashingEncoder", "Log1p", "QuantileClipper"]
 

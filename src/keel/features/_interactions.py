@@ -31,7 +31,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -40,13 +40,14 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.preprocessing import PolynomialFeatures
 
 from keel.errors import FeatureError
+from keel.features._contract import check_fitted
 from keel.features._interactions_terms import (
     Term,
+    TermOutputs,
     check_frame,
     fill_missing,
     learn_medians,
     numeric_matrix,
-    term_record_function,
     term_values,
 )
 
@@ -58,7 +59,7 @@ __all__ = ["AutoInteractions", "InteractionCandidate", "Interactions"]
 _OWNER = "features.interactions"
 
 
-class Interactions(TransformerMixin, BaseEstimator):
+class Interactions(TermOutputs, TransformerMixin, BaseEstimator):
     """Column step: products, ratios and degree-2 polynomial terms of numeric columns.
 
     Args:
@@ -127,7 +128,7 @@ class Interactions(TransformerMixin, BaseEstimator):
 
     def transform(self, X: pd.DataFrame) -> np.ndarray:
         """The terms, as an array of shape (n_samples, n_terms), float64, all finite."""
-        _check_fitted(self)
+        check_fitted(self)
         check_frame(X, _OWNER)
         filled = fill_missing(numeric_matrix(X, self.columns_, _OWNER), self.medians_)
         n_explicit = len(self.terms_) - len(self.poly_keep_)
@@ -138,24 +139,6 @@ class Interactions(TransformerMixin, BaseEstimator):
             parts.append(expanded[:, self.poly_keep_])
         largest = np.finfo(np.float64).max
         return np.ascontiguousarray(np.clip(np.hstack(parts), -largest, largest))
-
-    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """The term names (``a*b``, ``a/b``, ``a^2``) in output order; inputs are ignored."""
-        _check_fitted(self)
-        return np.asarray([term.name for term in self.terms_], dtype=object)
-
-    def record_function(self) -> Callable[[Mapping[str, Any]], list[float]]:
-        """A function from one raw record to its output row, equal to `transform`'s."""
-        _check_fitted(self)
-        return term_record_function(self.columns_, self.medians_, self.terms_, _OWNER)
-
-
-def _check_fitted(step: Interactions) -> None:
-    if not hasattr(step, "terms_"):
-        raise FeatureError(
-            "This Interactions step is not fitted yet: call fit(X) before transform, "
-            "get_feature_names_out or record_function."
-        )
 
 
 def _unique(terms: list[Term]) -> tuple[Term, ...]:

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,13 +53,14 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from keel.errors import FeatureError
+from keel.features._contract import check_fitted, require_setting
 from keel.features._interactions_terms import (
     Term,
+    TermOutputs,
     check_frame,
     fill_missing,
     learn_medians,
     numeric_matrix,
-    term_record_function,
     term_values,
 )
 
@@ -89,7 +90,7 @@ class InteractionCandidate:
     reason: str
 
 
-class AutoInteractions(TransformerMixin, BaseEstimator):
+class AutoInteractions(TermOutputs, TransformerMixin, BaseEstimator):
     """Column step: keeps the products and ratios of numeric columns that CV says help.
 
     Args:
@@ -245,20 +246,10 @@ class AutoInteractions(TransformerMixin, BaseEstimator):
 
     def transform(self, X: pd.DataFrame) -> np.ndarray:
         """The kept terms, an array of shape (n_samples, n_kept), float64, all finite."""
-        _check_fitted(self)
+        check_fitted(self)
         check_frame(X, _OWNER)
         filled = fill_missing(numeric_matrix(X, self.columns_, _OWNER), self.medians_)
         return term_values(filled, self.terms_)
-
-    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """The kept terms' names (``a*b``, ``a/b``) in output order; may be empty."""
-        _check_fitted(self)
-        return np.asarray([term.name for term in self.terms_], dtype=object)
-
-    def record_function(self) -> Callable[[Mapping[str, Any]], list[float]]:
-        """A function from one raw record to its output row, equal to `transform`'s."""
-        _check_fitted(self)
-        return term_record_function(self.columns_, self.medians_, self.terms_, _OWNER)
 
 
 def _descending(gain: float) -> float:
@@ -298,17 +289,5 @@ def _checked_target(y: Any, n: int, task: str) -> np.ndarray:
     return target.astype(np.float64) if task == "regression" else target
 
 
-def _check_fitted(step: AutoInteractions) -> None:
-    if not hasattr(step, "terms_"):
-        raise FeatureError(
-            "This AutoInteractions step is not fitted yet: call fit(X, y) before transform, "
-            "get_feature_names_out or record_function."
-        )
-
-
 def _require(ok: bool, setting: str, expected: str, value: Any) -> None:
-    if not ok:
-        raise FeatureError(
-            f"The {setting!r} setting of {_OWNER} (auto) must {expected}. Got {value!r} instead.",
-            field=f"{_OWNER}.{setting}",
-        )
+    require_setting(ok, _OWNER, setting, expected, value, where=" (auto)")

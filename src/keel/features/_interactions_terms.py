@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from keel.errors import FeatureError
+from keel.features._contract import check_fitted
 
 #: Below this absolute value a denominator counts as zero and the ratio is 0.0.
 RATIO_EPSILON = 1e-12
@@ -157,3 +158,24 @@ def term_record_function(
         return out
 
     return record
+
+
+class TermOutputs:
+    """The output side of a step whose outputs are ``terms_`` over ``columns_``, filled with
+    ``medians_``: their names and the single-record function (shared by `Interactions` and
+    `AutoInteractions`)."""
+
+    columns_: list[str]
+    medians_: np.ndarray
+    terms_: tuple[Term, ...]
+    _owner: str = "features.interactions"
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """The term names (``a*b``, ``a/b``, ``a^2``) in output order; inputs are ignored."""
+        check_fitted(self)
+        return np.asarray([term.name for term in self.terms_], dtype=object)
+
+    def record_function(self) -> Callable[[Mapping[str, Any]], list[float]]:
+        """A function from one raw record to its output row, equal to `transform`'s."""
+        check_fitted(self)
+        return term_record_function(self.columns_, self.medians_, self.terms_, self._owner)

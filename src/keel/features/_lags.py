@@ -55,10 +55,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.exceptions import NotFittedError
-from sklearn.utils.validation import check_is_fitted
 
 from keel.errors import FeatureError
+from keel.features._contract import check_fitted
 from keel.features._history import HistoryLayout, HistoryStore, MemoryHistory
 from keel.features._lags_compute import positions
 from keel.features._lags_frame import Rows, batch_features, parse_rows, sort_order
@@ -138,14 +137,14 @@ class LagFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
 
     def transform(self, X: pd.DataFrame) -> np.ndarray:
         """Features of rows after the training data, reading each entity's kept rows."""
-        self._check_fitted()
+        check_fitted(self)
         rows = parse_rows(self.plan_, X)
         self._check_kind(rows.kind)
         return self._finish(batch_features(self.plan_, rows, self.history_))
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """``<col>_lag<k>``, ``<col>_roll<w>_<stat>``, ``<col>_ewm<alpha>``, ``<col>_diff<k>``."""
-        self._check_fitted()
+        check_fitted(self)
         if input_features is not None and list(input_features) != list(self.feature_names_in_):
             raise FeatureError(
                 f"LagFeatures was fitted on columns {list(self.feature_names_in_)}. "
@@ -156,7 +155,7 @@ class LagFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     def record_function(self) -> Callable[[Mapping[str, Any]], list[float]]:
         """One raw record to its output row, from ``history_``: equal to ``transform`` of
         that record alone. It does not append the record to the history."""
-        self._check_fitted()
+        check_fitted(self)
         fills = self.fill_values_.tolist()
         return record_function(self.plan_, self.history_, fills, self.time_kind_)
 
@@ -176,12 +175,6 @@ class LagFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         return lag_plan(by=self.by, time=self.time, columns=self.columns, lags=self.lags,
                         windows=self.windows, stats=self.stats, ewm=self.ewm,
                         diffs=self.diffs, max_history=self.max_history)  # fmt: skip
-
-    def _check_fitted(self) -> None:
-        try:
-            check_is_fitted(self)
-        except NotFittedError:
-            raise FeatureError("This LagFeatures is not fitted yet: call fit first.") from None
 
     def _check_kind(self, kind: str | None) -> None:
         if kind is not None and self.time_kind_ is not None and kind != self.time_kind_:

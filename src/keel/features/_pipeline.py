@@ -30,6 +30,7 @@ from keel.errors import FeatureError
 from keel.features._build import Plan, plan_steps
 from keel.features._checks import check_output, find_leaky_features
 from keel.features._compile import compile_record_function
+from keel.features._contract import check_fitted
 from keel.features._prepare import category_column, numeric_column
 from keel.features._report import FeatureReport, build_report
 from keel.features._spec import FeatureSpec
@@ -118,7 +119,7 @@ class FeaturePipeline(TransformerMixin, BaseEstimator):
 
     def transform(self, X: pd.DataFrame) -> np.ndarray:
         """Features for new rows: array of shape (n_rows, n_features), float64, finite."""
-        self._check_fitted()
+        check_fitted(self)
         frame = _as_frame(X)
         _require_columns(frame, self.input_columns_)
         out = np.ascontiguousarray(
@@ -136,12 +137,12 @@ class FeaturePipeline(TransformerMixin, BaseEstimator):
         """
         one = self.__dict__.get("_one")
         if one is None:
-            self._check_fitted()
+            check_fitted(self)
             one = self._one = compile_record_function(self)
         return one(record)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        self._check_fitted()
+        check_fitted(self)
         return np.asarray(self.feature_names_out_, dtype=object)
 
     def _split_target(self, frame: pd.DataFrame, y: Any) -> tuple[pd.DataFrame, Any]:
@@ -157,10 +158,6 @@ class FeaturePipeline(TransformerMixin, BaseEstimator):
         if self.target is not None and self.target in frame.columns:
             frame = frame.drop(columns=[self.target])
         return frame, (None if y is None else pd.Series(np.asarray(y), index=frame.index))
-
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "columns_"):
-            raise FeatureError("This FeaturePipeline is not fitted yet: call fit first.")
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()

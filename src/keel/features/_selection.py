@@ -48,6 +48,7 @@ from sklearn.base import BaseEstimator
 from sklearn.feature_selection import SelectorMixin
 
 from keel.errors import FeatureError
+from keel.features._contract import check_fitted, require_setting
 from keel.features._selection_methods import METHODS, Settings
 
 __all__ = ["FeatureSelector"]
@@ -175,17 +176,17 @@ class FeatureSelector(SelectorMixin, BaseEstimator):
         return matrix
 
     def _get_support_mask(self) -> np.ndarray:
-        _check_fitted(self)
+        check_fitted(self)
         return self.support_
 
     def transform(self, X: pd.DataFrame) -> np.ndarray:
         """The kept columns, in input order: float64 of shape (n_samples, len(kept_))."""
-        _check_fitted(self)
+        check_fitted(self)
         return np.ascontiguousarray(self._matrix(X, reset=False)[:, self.indices_])
 
     def vector_function(self) -> Callable[[list[float]], list[float]]:
         """A function from one upstream row (in ``feature_names_in_`` order) to the kept values."""
-        _check_fitted(self)
+        check_fitted(self)
         indices = [int(j) for j in self.indices_]
         if len(indices) == 1:
             (only,) = indices
@@ -259,17 +260,5 @@ def _sample_rows(n: int, max_rows: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, size=max_rows, replace=False))
 
 
-def _check_fitted(step: FeatureSelector) -> None:
-    if not hasattr(step, "support_"):
-        raise FeatureError(
-            "This FeatureSelector is not fitted yet: call fit(X, y) before transform or "
-            "vector_function."
-        )
-
-
 def _require(ok: bool, setting: str, expected: str, value: Any) -> None:
-    if not ok:
-        raise FeatureError(
-            f"The {setting!r} setting of {_OWNER} must {expected}. Got {value!r} instead.",
-            field=f"{_OWNER}.{setting}",
-        )
+    require_setting(ok, _OWNER, setting, expected, value)

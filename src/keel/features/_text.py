@@ -29,7 +29,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from keel.errors import FeatureError
-from keel.features._checks import check_fitted, check_input_features, input_frame, is_missing
+from keel.features._contract import check_fitted, check_input_features, input_frame, is_missing
 
 __all__ = ["TextFeatures"]
 
