@@ -19,7 +19,6 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -37,6 +36,8 @@ from sklearn.model_selection import (
 )
 
 from keel.errors import TrainError
+from keel.train._cv_fold import Fold, setting_error
+from keel.train._cv_time import latest_rows, time_folds
 
 __all__ = ["Fold", "check_folds", "holdout_split", "make_folds", "oof_mask", "out_of_fold"]
 
@@ -48,19 +49,6 @@ class _Splitter(Protocol):
 
 
 STRATEGIES = ("auto", "kfold", "stratified", "group", "time", "repeated")
-
-
-@dataclass(frozen=True, eq=False)
-class Fold:
-    """One split: integer row positions to train on and to validate on.
-
-    ``repeat`` counts the repeats of a repeated CV (0 otherwise), ``index`` the fold within it.
-    """
-
-    train: np.ndarray
-    valid: np.ndarray
-    repeat: int = 0
-    index: int = 0
 
 
 def make_folds(
@@ -91,7 +79,7 @@ def make_folds(
     if strategy == "group":
         folds = _group_folds(n_splits, y, task, _need(groups, "groups", n_rows), repeats, seed)
     elif strategy == "time":
-        folds = _time_folds(n_splits, _need(times, "times", n_rows))
+        folds = time_folds(n_splits, _need(times, "times", n_rows))
     else:
         classify = task != "regression" and strategy != "kfold"
         if classify:
@@ -140,9 +128,9 @@ def holdout_split(
     round(1 / test_size) folds, so every class reaches the test set at about the asked share.
     """
     if not 0.0 < test_size < 1.0:
-        raise _bad("holdout", "a share in (0, 1)", test_size, section="train")
+        raise setting_error("holdout", "a share in (0, 1)", test_size, section="train")
     if times is not None and groups is None:
-        train, test = _latest(_need(times, "times", n_rows), test_size)
+        train, test = latest_rows(_need(times, "times", n_rows), test_size)
         check_folds([Fold(train, test)], n_rows, times=times)
         return train, test
     y = np.asarray(y)
@@ -190,7 +178,7 @@ def oof_mask(folds: Iterable[Fold], n_rows: int) -> np.ndarray:
 
 def _resolve(strategy: str, task: str, groups: object, times: object) -> str:
     if strategy not in STRATEGIES:
-        raise _bad("strategy", f"one of {STRATEGIES}", strategy)
+        raise setting_error("strategy", f"one of {STRATEGIES}", strategy)
     if strategy != "auto":
         return strategy
     if groups is not None:
@@ -200,21 +188,16 @@ def _resolve(strategy: str, task: str, groups: object, times: object) -> str:
     return "kfold" if task == "regression" else "stratified"
 
 
-def _bad(setting: str, expected: str, value: object, section: str = "train.cv") -> TrainError:
-    return TrainError(
-        f"The '{setting}' setting of {section} must be {expected}. Got {value!r} instead.",
-        field=f"{section}.{setting}",
-    )
-
-
 def _check_counts(n_splits: int, repeats: int, n_rows: int, strategy: str) -> None:
     if not (isinstance(n_splits, (int, np.integer)) and 2 <= n_splits <= n_rows):
-        raise _bad("folds", f"an integer >= 2 and <= the number of rows ({n_rows})", n_splits)
+        raise setting_error(
+            "folds", f"an integer >= 2 and <= the number of rows ({n_rows})", n_splits
+        )
     if not (
         isinstance(repeats, (int, np.integer))
         and 1 <= repeats <= (1 if strategy == "time" else np.inf)
     ):
-        raise _bad("repeats", "an integer >= 1 (exactly 1 for time folds)", repeats)
+        raise setting_error("repeats", "an integer >= 1 (exactly 1 for time folds)", repeats)
 
 
 def _need(values: np.ndarray | None, name: str, n_rows: int) -> np.ndarray:
@@ -288,7 +271,7 @@ def _group_folds(
 ) -> list[Fold]:
     n_groups = len(np.unique(groups))
     if n_groups < n_splits:
-        raise _bad("folds", f"<= the number of groups ({n_groups})", n_splits)
+        raise setting_error("folds", f"<= the number of groups ({n_groups})", n_splits)
     splitter = StratifiedGroupKFold if task != "regression" else GroupKFold
     folds = []
     for repeat in range(repeats):
@@ -296,40 +279,3 @@ def _group_folds(
         for fold in _collect(cv.split(np.zeros((len(y), 1)), y, groups), n_splits):
             folds.append(Fold(fold.train, fold.valid, repeat, fold.index))
     return folds
-
-
-def _time_folds(n_splits: int, times: np.ndarray) -> list[Fold]:
-    # By hand: TimeSeriesSplit cuts by row count, so rows sharing a timestamp could straddle
-    # train and valid; here every cut is moved onto a change of timestamp.
-    order = np.argsort(times, kind="stable")
-    starts = _run_starts(times[order])
-    if len(starts) < n_splits:
-        raise _bad("folds", f"< the number of distinct timestamps ({len(starts) + 1})", n_splits)
-    ideal = np.arange(1, n_splits + 1) * len(times) / (n_splits + 1)
-    picks = np.searchsorted(starts, ideal)
-    for k in range(n_splits):  # keep the cuts distinct and leave room for the later ones
-        low = picks[k - 1] + 1 if k else 0
-        picks[k] = min(max(picks[k], low), len(starts) - n_splits + k)
-    cuts = [*starts[picks], len(times)]
-    return [
-        Fold(np.sort(order[: cuts[k]]), np.sort(order[cuts[k] : cuts[k + 1]]), 0, k)
-        for k in range(n_splits)
-    ]
-
-
-def _run_starts(sorted_times: np.ndarray) -> np.ndarray:
-    """Positions (> 0) in sorted order where a new timestamp begins."""
-    return np.flatnonzero(sorted_times[1:] != sorted_times[:-1]) + 1
-
-
-def _latest(times: np.ndarray, test_size: float) -> tuple[np.ndarray, np.ndarray]:
-    order = np.argsort(times, kind="stable")
-    starts = _run_starts(times[order])
-    if len(starts) == 0:
-        raise TrainError(
-            "A time holdout needs at least two distinct timestamps; all rows share one.",
-            field="train.holdout",
-        )
-    ideal = len(times) * (1.0 - test_size)
-    cut = starts[np.argmin(np.abs(starts - ideal))]
-    return np.sort(order[:cut]), np.sort(order[cut:])

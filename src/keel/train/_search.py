@@ -20,10 +20,10 @@ import optuna
 from optuna.trial import TrialState
 
 from keel.train._catalog import MAX_ROUNDS, Algorithm
-from keel.train._catalog_common import StopFitting
 from keel.train._executors import Executor
-from keel.train._objective import Evaluation, Problem, evaluate_probe
+from keel.train._objective import Evaluation, Problem
 from keel.train._schedule import FamilyBoard
+from keel.train._search_guard import RoundGuard, evaluate_trial, grid_points
 from keel.train._spec import SearchSpec
 from keel.train._studies import (
     fail_interrupted_trials,
@@ -153,7 +153,7 @@ class Search:
         guard = self._guard(family, trial) if algorithm.iterative else None
         problem = self.executor.share(self.problem)
         future = self.executor.submit(
-            _evaluate, problem, algorithm, params, guard, self.spec.secondary
+            evaluate_trial, problem, algorithm, params, guard, self.spec.secondary
         )
         return future, _Running(family, trial, params, time.perf_counter())
 
@@ -303,52 +303,4 @@ class Search:
             self.problem.task,
             self.overrides.get(algorithm.name),
         )
-        return {name: _grid_points(dist) for name, dist in trial.distributions.items()}
-
-
-def _grid_points(dist: Any) -> list[Any]:
-    """Three points of a numeric range (geometric when log), every choice of a categorical."""
-    if isinstance(dist, optuna.distributions.CategoricalDistribution):
-        return list(dist.choices)
-    low, high = dist.low, dist.high
-    middle = math.sqrt(low * high) if getattr(dist, "log", False) else (low + high) / 2
-    points = [low, middle, high]
-    if isinstance(dist, optuna.distributions.IntDistribution):
-        return sorted({round(p) for p in points})
-    return points
-
-
-class RoundGuard:
-    """Called by boosting fits every few rounds: stops a fit at the deadline, and reports to
-    Optuna's pruner (through the trial object, or, in a Ray task, through the study the task
-    reopens from keel's database by its URL, name and trial id)."""
-
-    def __init__(self, deadline: float, trial: Any, prune: bool = True):
-        self.deadline = deadline  # time.time() seconds
-        self.trial, self.prune = trial, prune
-
-    def __call__(self, step: int, loss: float) -> None:
-        if time.time() > self.deadline:
-            raise StopFitting(f"stopped at round {step}: its share of the time ran out")
-        if self.prune and self.trial is not None and math.isfinite(loss):
-            trial = self._trial()
-            trial.report(loss, step)
-            if trial.should_prune():
-                raise optuna.TrialPruned(f"pruned at round {step}")
-
-    def _trial(self) -> optuna.Trial:
-        if isinstance(self.trial, tuple):
-            url, study_name, trial_id = self.trial
-            study = optuna.load_study(study_name=study_name, storage=url)
-            self.trial = optuna.Trial(study, trial_id)
-        return self.trial
-
-
-def _evaluate(
-    problem: Problem,
-    algorithm: Algorithm,
-    params: dict[str, Any],
-    guard: RoundGuard | None,
-    secondary: str | None,
-) -> Evaluation:
-    return evaluate_probe(problem, algorithm, params, on_round=guard, secondary=secondary)
+        return {name: grid_points(dist) for name, dist in trial.distributions.items()}
