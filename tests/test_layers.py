@@ -34,6 +34,7 @@ ALLOWED = {
         "tracking",
         "train",
         "_workspace_train_run",
+        "_workspace_features",
     },
     "_workspace_train_run": {
         "_workspace_train",

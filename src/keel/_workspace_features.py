@@ -96,18 +96,13 @@ class FeatureMethods:
         """The pipeline of a features run (verified), or the last fitted one."""
         from keel.features import load_pipeline
 
-        if run_id is None:
-            if not self.features_path.exists():
-                raise FeatureError(
-                    "No feature pipeline has been fitted in this workspace yet: run "
-                    "`keel features fit` (or Workspace.fit_features()) first."
-                )
-            return load_pipeline(self.features_path)
-        import tempfile
-
-        with tempfile.TemporaryDirectory() as folder:
-            path = self.download_artifact(run_id, PIPELINE_ARTIFACT, Path(folder) / "p.keelfp")
-            return load_pipeline(path)
+        missing = FeatureError(
+            "No feature pipeline has been fitted in this workspace yet: run "
+            "`keel features fit` (or Workspace.fit_features()) first."
+        )
+        return load_kept(
+            self, run_id, PIPELINE_ARTIFACT, self.features_path, load_pipeline, missing
+        )
 
     def transform_features(
         self, source: Any = None, *, run_id: str | None = None
@@ -126,3 +121,23 @@ class FeatureMethods:
     def _has_schema_file(self) -> bool:
         name = self.config.data.schema_file if self.config.data else "schema.json"
         return (self.root / name).exists()
+
+
+def load_kept(
+    ws: Any,
+    run_id: str | None,
+    artifact: str,
+    kept: Path,
+    load: Callable[[Path], Any],
+    missing: Exception,
+) -> Any:
+    """A fitted object: a run's ``artifact`` (downloaded, verified), or the copy the
+    workspace keeps at ``kept``; ``missing`` is raised when there is neither."""
+    import tempfile
+
+    if run_id is None:
+        if not kept.exists():
+            raise missing
+        return load(kept)
+    with tempfile.TemporaryDirectory() as folder:
+        return load(ws.download_artifact(run_id, artifact, Path(folder) / kept.name))

@@ -100,20 +100,14 @@ class TrainMethods:
 
     def load_model(self, run_id: str | None = None) -> AutoML:
         """A trained model (verified before loading): of a model run, or the last trained."""
-        import tempfile
-
+        from keel._workspace_features import load_kept
         from keel.train._persist import load_model
 
-        if run_id is None:
-            if not self.model_path.exists():
-                raise TrainError(
-                    "No model has been trained in this workspace yet: run "
-                    "`keel train` (or Workspace.train()) first."
-                )
-            return load_model(self.model_path)
-        with tempfile.TemporaryDirectory() as folder:
-            path = self.download_artifact(run_id, MODEL_ARTIFACT, Path(folder) / "m.keelmodel")
-            return load_model(path)
+        missing = TrainError(
+            "No model has been trained in this workspace yet: run `keel train` (or "
+            "Workspace.train()) first."
+        )
+        return load_kept(self, run_id, MODEL_ARTIFACT, self.model_path, load_model, missing)
 
     def _train_spec(self, budget: Any, trials: Any, jobs: Any, engine: Any) -> Any:
         spec = self.config.train
