@@ -38,6 +38,7 @@ ALLOWED = {
     },
     "_workspace_train_run": {
         "_workspace_train",
+        "data",
         "features",
         "store",
         "tracking",

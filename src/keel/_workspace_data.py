@@ -51,12 +51,17 @@ class DataMethods:
     def infer_schema(self, source: Any = None, *, save: bool = True) -> Schema:
         """Infer the schema from data, keeping the edits (pinned types, roles, allowed
         ranges) of the schema file, and save it there unless ``save`` is false."""
+        schema = self._inferred(self.read_data(source))
+        if save:
+            schema.save(self.schema_path)
+        return schema
+
+    def _inferred(self, loaded: Loaded) -> Schema:
         from keel.data import Schema, infer_schema
 
-        loaded = self.read_data(source)
         data = self.config.data
         previous = Schema.load(self.schema_path) if self.schema_path.exists() else None
-        schema = infer_schema(
+        return infer_schema(
             loaded.frame,
             target=data.target if data else None,
             timestamp=data.timestamp if data else None,
@@ -64,9 +69,6 @@ class DataMethods:
             previous=previous,
             source=loaded.source,
         )
-        if save:
-            schema.save(self.schema_path)
-        return schema
 
     def load_schema(self) -> Schema:
         """The schema file. Raises SchemaError when there is none yet."""
@@ -113,13 +115,13 @@ class DataMethods:
     def snapshot_data(self, source: Any = None) -> SnapshotRecord:
         """Store an immutable Parquet snapshot with its schema; the same data and schema
         always give the same id. The schema is the schema file's, or inferred when none."""
+        return self.snapshot_loaded(self.read_data(source))
+
+    def snapshot_loaded(self, loaded: Loaded) -> SnapshotRecord:
+        """``snapshot_data`` of data already read (training reads its data once)."""
         from keel.data import write_snapshot
 
-        loaded = self.read_data(source)
-        if self.schema_path.exists():
-            schema = self.load_schema()
-        else:
-            schema = self.infer_schema(source, save=False)
+        schema = self.load_schema() if self.schema_path.exists() else self._inferred(loaded)
         return write_snapshot(
             loaded.frame, schema, self.store, self.artifacts, source=loaded.source
         )

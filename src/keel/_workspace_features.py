@@ -43,9 +43,12 @@ class FeatureMethods:
     if TYPE_CHECKING:
         read_data: Callable[..., Loaded]
         load_schema: Callable[[], Schema]
-        snapshot_data: Callable[..., Any]
+        snapshot_loaded: Callable[..., Any]
         start_run: Callable[..., ActiveRun]
         download_artifact: Callable[..., Path]
+
+        @property
+        def schema_path(self) -> Path: ...
 
     @property
     def features_path(self) -> Path:
@@ -64,7 +67,7 @@ class FeatureMethods:
 
         loaded = self.read_data(source)
         data = self.config.data
-        schema = self.load_schema() if self._has_schema_file() else None
+        schema = self.load_schema() if self.schema_path.exists() else None
         with self.start_run("features", tags={"keel.kind": "features"}) as run:
             # Lag features read each entity's recent rows from the store when serving, so
             # every replica sees the same history and a restart loses none of it.
@@ -78,7 +81,7 @@ class FeatureMethods:
                 history=history,
             )
             pipe.fit(loaded.frame)
-            run.log_input(self.snapshot_data(source))
+            run.log_input(self.snapshot_loaded(loaded))
             run.log_dict(self.config.features.model_dump(mode="json"), "features/spec.json")
             run.log_dict(pipe.report_.to_dict(), "features/report.json")
             run.log_metrics(
@@ -117,10 +120,6 @@ class FeatureMethods:
 
         values, names = self.transform_features(source, run_id=run_id)
         return pd.DataFrame(values, columns=names)
-
-    def _has_schema_file(self) -> bool:
-        name = self.config.data.schema_file if self.config.data else "schema.json"
-        return (self.root / name).exists()
 
 
 def load_kept(

@@ -53,11 +53,13 @@ class TrainMethods:
     if TYPE_CHECKING:
         read_data: Callable[..., Loaded]
         load_schema: Callable[[], Schema]
-        snapshot_data: Callable[..., Any]
+        snapshot_loaded: Callable[..., Any]
         start_run: Callable[..., ActiveRun]
         search_runs: Callable[..., list[RunRecord]]
         download_artifact: Callable[..., Path]
-        _has_schema_file: Callable[[], bool]
+
+        @property
+        def schema_path(self) -> Path: ...
 
     @property
     def model_path(self) -> Path:
@@ -89,11 +91,12 @@ class TrainMethods:
         """
         from keel._workspace_train_run import run_training
 
-        spec = self._train_spec(budget, trials, jobs, engine)
+        spec = self.config.train.with_overrides(budget=budget, trials=trials, jobs=jobs,
+                                                engine=engine)  # fmt: skip
         loaded = self.read_data(source)
         target = self._target_column(loaded.frame)
         previous = self._study_to_resume() if resume else None
-        result = run_training(self, loaded.frame, target, spec, previous, on_trial)  # type: ignore[arg-type]
+        result = run_training(self, loaded, target, spec, previous, on_trial)  # type: ignore[arg-type]
         if result.gate_failures and raise_on_gates:
             raise GateFailedError(result.gate_failures)
         return result
@@ -108,14 +111,6 @@ class TrainMethods:
             "Workspace.train()) first."
         )
         return load_kept(self, run_id, MODEL_ARTIFACT, self.model_path, load_model, missing)
-
-    def _train_spec(self, budget: Any, trials: Any, jobs: Any, engine: Any) -> Any:
-        spec = self.config.train
-        search = {k: v for k, v in {"budget": budget, "trials": trials}.items() if v is not None}
-        top = {k: v for k, v in {"jobs": jobs, "engine": engine}.items() if v is not None}
-        if search:
-            top["search"] = spec.search.model_copy(update=search)
-        return type(spec).model_validate({**spec.model_dump(), **top}) if top else spec
 
     def _target_column(self, frame: pd.DataFrame) -> str:
         data = self.config.data

@@ -17,6 +17,7 @@ from keel._workspace_train import MODEL_ARTIFACT, MODEL_KIND, STUDY_KIND, TrainR
 from keel.train._checkpoint import Checkpoints
 
 if TYPE_CHECKING:
+    from keel.data import Loaded
     from keel.store import RunRecord
     from keel.tracking import ActiveRun
     from keel.train import TrainSpec
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 def run_training(
     ws: Workspace,
-    frame: pd.DataFrame,
+    loaded: Loaded,
     target: str,
     spec: TrainSpec,
     previous: RunRecord | None,
@@ -35,7 +36,7 @@ def run_training(
     from keel.features import detect_task
     from keel.train._cv import holdout_split
 
-    frame = frame.loc[frame[target].notna()]
+    frame = loaded.frame.loc[loaded.frame[target].notna()]
     y = frame[target]
     task = detect_task(y, spec.task)
     groups, times = _column(ws, frame, "entity"), _column(ws, frame, "timestamp")
@@ -49,7 +50,7 @@ def run_training(
         times=times,
         seed=spec.seed,
     )
-    snapshot = ws.snapshot_data(frame)
+    snapshot = ws.snapshot_loaded(loaded)  # every row read, as read: the model's lineage
     params = {
         "task": task,
         "metric": spec.metric or "default",
@@ -109,7 +110,7 @@ def _fit(
         if on_trial is not None:
             on_trial(record)
 
-    schema = ws.load_schema() if ws._has_schema_file() else None
+    schema = ws.load_schema() if ws.schema_path.exists() else None
     model = AutoML(
         spec,
         features=ws.config.features,

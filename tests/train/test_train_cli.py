@@ -88,6 +88,10 @@ def test_bad_train_settings_name_the_key(project: Path) -> None:
     (project / "keel.yaml").write_text(text)
     result = _keel("train")
     assert result.exit_code == 1 and "'label'" in result.output
+    (project / "keel.yaml").write_text(text.replace("target: label", "target: target"))
+    result = _keel("train", "--budget", "ten")
+    assert result.exit_code == 1 and "train.search.budget" in result.output
+    assert "Traceback" not in result.output
     bad_sampler = text.replace("search: {trials: 6}", "search: {sampler: bayes}")
     (project / "keel.yaml").write_text(bad_sampler)
     result = _keel("train")

@@ -82,6 +82,8 @@ def _write(frame: Any, output: Path) -> None:
 
 
 def _print_report(report: FeatureReport) -> None:
+    from keel.features._report import LEAK_MARK
+
     out = fmt.stdout()
     table = fmt.table("step", "does", "inputs", "features")
     for name, (what, columns, width) in report.steps.items():
@@ -89,10 +91,6 @@ def _print_report(report: FeatureReport) -> None:
         table.add_row(name, fmt.escape(what), fmt.escape(shown), str(width))
     out.print(table)
     out.print(f"{len(report.inputs)} input columns -> {len(report.outputs)} features")
-    for name, reason in report.dropped.items():
-        out.print(f"  dropped {fmt.escape(name)}: {fmt.escape(reason)}")
-    for tried in report.interactions:
-        verdict = "kept" if tried.get("kept") else "not kept"
-        out.print(f"  interaction {fmt.escape(str(tried.get('name')))}: {verdict}")
-    for finding in report.leaky:
-        out.print(f"  [bold red]possible leak[/]: {fmt.escape(finding['message'])}")
+    for line in report.findings():
+        style = "bold red" if line.startswith(LEAK_MARK) else None
+        out.print(f"  {line}", style=style, markup=False)

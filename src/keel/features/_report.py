@@ -8,7 +8,10 @@ from typing import Any
 
 from keel.features._build import Plan
 
-__all__ = ["FeatureReport", "build_report"]
+__all__ = ["LEAK_MARK", "FeatureReport", "build_report"]
+
+#: Starts the report line of a feature that may leak the target.
+LEAK_MARK = "LEAK?"
 
 
 @dataclass(frozen=True)
@@ -40,14 +43,17 @@ class FeatureReport:
         for name, (what, columns, width) in self.steps.items():
             shown = ", ".join(columns[:6]) + (", …" if len(columns) > 6 else "")
             lines.append(f"  {name}: {what} on {shown} -> {width} features")
-        for name, reason in self.dropped.items():
-            lines.append(f"  dropped {name}: {reason}")
+        lines += [f"  {finding}" for finding in self.findings()]
+        return "\n".join(lines)
+
+    def findings(self) -> list[str]:
+        """One line per column or feature dropped, interaction tried, and possible leak."""
+        lines = [f"dropped {name}: {reason}" for name, reason in self.dropped.items()]
         for tried in self.interactions:
             verdict = "kept" if tried.get("kept") else "not kept"
-            lines.append(f"  interaction {tried.get('name')}: {verdict} ({tried.get('reason')})")
-        for finding in self.leaky:
-            lines.append(f"  LEAK? {finding['message']}")
-        return "\n".join(lines)
+            lines.append(f"interaction {tried.get('name')}: {verdict} ({tried.get('reason')})")
+        lines += [f"{LEAK_MARK} {finding['message']}" for finding in self.leaky]
+        return lines
 
 
 def build_report(

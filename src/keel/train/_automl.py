@@ -162,18 +162,14 @@ class AutoML(BaseEstimator):
             if isinstance(self.spec, TrainSpec)
             else TrainSpec.model_validate(dict(self.spec or {}))
         )
-        search = {"budget": self.budget_s, "trials": self.trials}
-        search = {k: v for k, v in search.items() if v is not None}
-        top: dict[str, Any] = {
-            "task": self.task,
-            "metric": self.metric,
-            "seed": self.seed,
-            "algorithms": self.algorithms,
-        }
-        top = {k: v for k, v in top.items() if v is not None}
-        if search:
-            top["search"] = base.search.model_copy(update=search)
-        return TrainSpec.model_validate({**base.model_dump(), **top})
+        return base.with_overrides(
+            task=self.task,
+            metric=self.metric,
+            seed=self.seed,
+            algorithms=self.algorithms,
+            budget=self.budget_s,
+            trials=self.trials,
+        )
 
     def _problem(
         self,

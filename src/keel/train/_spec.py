@@ -14,6 +14,9 @@ import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ValidationError as PydanticValidationError
+
+from keel.errors import TrainError
 
 __all__ = ["CVSpec", "SearchSpec", "TrainSpec", "parse_duration"]
 
@@ -94,3 +97,26 @@ class TrainSpec(_Spec):
     engine: Literal["local", "ray"] = "local"
     #: Per-family search-space overrides: {lightgbm: {num_leaves: [8, 256]}}.
     spaces: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    def with_overrides(self, **changes: Any) -> TrainSpec:
+        """A validated copy with ``changes`` applied (None leaves a setting as it is);
+        ``budget``, ``trials`` and ``secondary`` go to ``search``.
+
+        Raises:
+            TrainError: a changed value is not allowed; the message names the setting.
+        """
+        search_keys = set(SearchSpec.model_fields)
+        data = self.model_dump()
+        for key, value in changes.items():
+            if value is not None:
+                (data["search"] if key in search_keys else data)[key] = value
+        try:
+            return TrainSpec.model_validate(data)
+        except PydanticValidationError as exc:
+            error = exc.errors()[0]
+            where = "train." + ".".join(str(part) for part in error["loc"])
+            message = error["msg"].removeprefix("Value error, ")
+            raise TrainError(
+                f"The '{where}' setting {message}. Got {error.get('input')!r} instead.",
+                field=where,
+            ) from None
