@@ -14,7 +14,7 @@ ALLOWED = {
     "store": set(),
     "tracking": {"store"},
     "testing": {"store", "tracking"},
-    "config": {"features", "train"},
+    "config": {"features", "train", "evaluate"},
     "workspace": {
         "config",
         "store",
@@ -23,6 +23,7 @@ ALLOWED = {
         "_workspace_data",
         "_workspace_features",
         "_workspace_train",
+        "_workspace_evaluate",
     },
     "_workspace_data": {"config", "store", "data"},
     "_workspace_features": {"config", "store", "data", "features", "tracking"},
@@ -36,7 +37,18 @@ ALLOWED = {
         "_workspace_train_run",
         "_workspace_features",
     },
+    "_workspace_evaluate": {
+        "_workspace_train",
+        "config",
+        "store",
+        "data",
+        "evaluate",
+        "tracking",
+        "train",
+        "features",
+    },
     "_workspace_train_run": {
+        "evaluate",
         "_workspace_train",
         "data",
         "features",
@@ -45,10 +57,11 @@ ALLOWED = {
         "train",
         "workspace",
     },
-    "demo": {"workspace", "store", "tracking"},
+    "demo": {"workspace", "store", "tracking", "_workspace_train", "_workspace_evaluate"},
     "data": {"store", "tracking"},
     "features": {"store", "tracking", "data"},
     "train": {"store", "tracking", "data", "features"},
+    "evaluate": {"store", "tracking", "data", "features", "train"},
 }
 
 

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 #: The artifact name of a trained model inside its run.
 MODEL_ARTIFACT = "model/model.keelmodel"
+#: The held-out rows of a model run: its snapshot, target and row positions in it.
+HOLDOUT_ARTIFACT = "model/holdout.json"
 STUDY_KIND, MODEL_KIND = "train-study", "model"
 
 
@@ -95,6 +97,7 @@ class TrainMethods:
                                                 engine=engine)  # fmt: skip
         loaded = self.read_data(source)
         target = self._target_column(loaded.frame)
+        self._require_sensitive(loaded.frame)
         previous = self._study_to_resume() if resume else None
         result = run_training(self, loaded, target, spec, previous, on_trial)  # type: ignore[arg-type]
         if result.gate_failures and raise_on_gates:
@@ -126,6 +129,18 @@ class TrainMethods:
                 field="data.target",
             )
         return data.target
+
+    def _require_sensitive(self, frame: pd.DataFrame) -> None:
+        """Fairness gates read data.sensitive on the holdout: refuse before the search, not
+        after it, when a column is missing."""
+        sensitive = self.config.data.sensitive if self.config.data else []
+        missing = [c for c in sensitive if c not in frame.columns]
+        if missing:
+            raise TrainError(
+                f"The sensitive column(s) {', '.join(map(repr, missing))} (data.sensitive) are "
+                f"not in the training data. Columns: {', '.join(map(str, frame.columns))}.",
+                field="data.sensitive",
+            )
 
     def _study_to_resume(self) -> RunRecord:
         """The newest study run that did not finish and was not resumed already."""

@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from keel._workspace_train import MODEL_ARTIFACT, MODEL_KIND, STUDY_KIND, TrainResult
+from keel._workspace_train import (
+    HOLDOUT_ARTIFACT,
+    MODEL_ARTIFACT,
+    MODEL_KIND,
+    STUDY_KIND,
+    TrainResult,
+)
 from keel.train._checkpoint import Checkpoints
 
 if TYPE_CHECKING:
@@ -77,11 +83,17 @@ def run_training(
             times=None if times is None else times[train_rows],
             on_trial=on_trial,
         )
-        holdout = holdout_metrics(
-            model, frame.iloc[test_rows].drop(columns=[target]), frame[target].iloc[test_rows]
-        )
-        failures = _gates(ws, holdout)
-        model_run_id = _record_model(ws, model, study_run, snapshot, holdout, failures)
+        held_out = frame.iloc[test_rows]
+        holdout = holdout_metrics(model, held_out.drop(columns=[target]), held_out[target])
+        fairness = fairness_report(ws, model, held_out, target)
+        holdout.update(fairness.metrics() if fairness is not None else {})
+        failures = _gates(ws, holdout, fairness)
+        rows = {
+            "snapshot": snapshot.snapshot_id,
+            "target": target,
+            "rows": np.flatnonzero(loaded.frame[target].notna())[test_rows].tolist(),
+        }
+        model_run_id = _record_model(ws, model, study_run, snapshot, holdout, failures, rows)
         study_run.log_metrics({f"holdout_{k}": v for k, v in holdout.items() if math.isfinite(v)})
         if previous is not None:  # it is finished now, by this run: never resumed twice
             ws.store.set_tags(previous.run_id, {"keel.resumed_by": study_run.id})
@@ -184,10 +196,54 @@ def holdout_metrics(model: Any, X: pd.DataFrame, y: pd.Series) -> dict[str, floa
     return scores
 
 
-def _gates(ws: Workspace, holdout: dict[str, float]) -> list[str]:
+def fairness_report(ws: Workspace, model: Any, rows: pd.DataFrame, target: str) -> Any:
+    """Fairness on held-out rows (for gates), when data.sensitive names columns."""
+    data = ws.config.data
+    if data is None or not data.sensitive:
+        return None
+    from keel.evaluate._fairness import fairness_of
+    from keel.evaluate._outcomes import outcomes_of
+
+    scored = outcomes_of(model, rows.drop(columns=[target]), rows[target])
+    return fairness_of(
+        scored, rows, columns=data.sensitive, min_group_size=ws.config.evaluate.min_group_size
+    )
+
+
+def _gates(ws: Workspace, holdout: dict[str, float], fairness: Any) -> list[str]:
+    """Missed gates; a fairness gate that cannot be judged says why (too few rows of a
+    group, no sensitive columns declared) rather than "not measured"."""
+    from keel.errors import EvaluationError
     from keel.train._gates import check_gates
 
-    return check_gates(holdout, ws.config.gates)
+    gates, failures = dict(ws.config.gates), []
+    for name in list(gates):
+        if fairness is None and name.split("[")[0] in _FAIRNESS_GATES:
+            failures.append(
+                f"{name} is a fairness metric: declare the sensitive columns "
+                "(data.sensitive) to measure it"
+            )
+            del gates[name]
+        elif fairness is not None and math.isnan(holdout.get(name, 0.0)):
+            try:
+                fairness.metric(name)
+            except EvaluationError as exc:
+                failures.append(str(exc))
+                del gates[name]
+    return failures + check_gates(holdout, gates)
+
+
+_FAIRNESS_GATES = frozenset(
+    {
+        "demographic_parity_difference",
+        "demographic_parity_ratio",
+        "equalized_odds_difference",
+        "equal_opportunity_difference",
+        "accuracy_difference",
+        "mean_prediction_difference",
+        "mae_difference",
+    }
+)
 
 
 def _record_model(
@@ -197,6 +253,7 @@ def _record_model(
     snapshot: Any,
     holdout: dict[str, float],
     failures: list[str],
+    holdout_rows: dict[str, Any],
 ) -> str:
     from keel.features import save_pipeline
     from keel.train._persist import save_model
@@ -222,6 +279,7 @@ def _record_model(
             save_pipeline(model.features_, path)
             run.log_artifact(path, "model/features.keelfp")
         run.log_dict(_leaderboard(model), "model/leaderboard.json")
+        run.log_dict(holdout_rows, HOLDOUT_ARTIFACT)
     return run.id
 
 

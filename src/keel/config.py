@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from keel.errors import ConfigError
+from keel.evaluate._spec import EvaluateSpec
 from keel.features._spec import FeatureSpec
 from keel.train._spec import TrainSpec
 
@@ -92,7 +93,10 @@ class KeelConfig(_Section):
     features: FeatureSpec = Field(default_factory=FeatureSpec)
     #: How models are searched, scored and chosen (keel.train.TrainSpec).
     train: TrainSpec = Field(default_factory=TrainSpec)
-    #: Conditions on holdout metrics a trained model must meet: {roc_auc: ">= 0.85"}.
+    #: How much evidence an evaluation gathers (keel.evaluate.EvaluateSpec).
+    evaluate: EvaluateSpec = Field(default_factory=EvaluateSpec)
+    #: Conditions on holdout metrics a trained model must meet: {roc_auc: ">= 0.85"}; fairness
+    #: metrics too ({demographic_parity_difference: "<= 0.1"}) when data.sensitive is set.
     gates: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("gates")

@@ -6,7 +6,10 @@ training split as its own tracked run. Three runs of scikit-learn's
 ``SGDClassifier(loss="log_loss")`` on those features follow, one per regularization
 strength ``alpha``, trained epoch by epoch with ``partial_fit``. Each run records its
 params, four validation-tracked metrics per epoch, and three artifacts. The runs are then
-ranked with ``search_runs``.
+ranked with ``search_runs``. Last, keel's AutoML searches algorithm families for
+``TRAIN_BUDGET`` on the same data (keel.yaml ``train:``), and the model it picks is
+evaluated on its held-out rows: metrics with bootstrap intervals, calibration, SHAP,
+worst slices and speed, written as an HTML report and a model card.
 
 Needs the ``demo`` extra: ``pip install 'keel[demo]'``.
 """
@@ -22,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 from keel.errors import ConfigError, KeelError
 
 if TYPE_CHECKING:
+    from keel._workspace_evaluate import ReportResult
+    from keel._workspace_train import TrainResult
     from keel.store import MetricPoint, RunRecord
     from keel.tracking import ActiveRun
     from keel.workspace import Workspace
@@ -33,9 +38,12 @@ EPOCHS = 15
 SEED = 0
 EXPERIMENT = "breast-cancer-sgd"
 RANK_BY = "val_roc_auc"
+TRAIN_BUDGET = "10s"
 
 EpochCallback = Callable[[str, int, dict[str, float]], None]
 """Called after each epoch with the run name, the epoch (from 1) and its metrics."""
+StageCallback = Callable[[str], None]
+"""Called as a stage starts ("training", then each evaluation step's name)."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +75,10 @@ class DemoResult:
     """The runs, best ``RANK_BY`` first."""
     history: list[MetricPoint]
     """The ``RANK_BY`` points of the best run, by epoch."""
+    trained: TrainResult
+    """keel's AutoML on the same data: the study, the model run, holdout metrics."""
+    report: ReportResult
+    """The evaluation of that model: the HTML report, the model card, the evaluation run."""
 
 
 def run_demo(
@@ -74,6 +86,7 @@ def run_demo(
     *,
     epochs: int = EPOCHS,
     on_epoch: EpochCallback | None = None,
+    on_stage: StageCallback | None = None,
 ) -> DemoResult:
     """Create a workspace in ``root`` (which must not hold one), train, track and rank.
 
@@ -98,7 +111,19 @@ def run_demo(
             _train(ws, data, alpha, epochs, on_epoch, summary.snapshot_id)
         ranked = ws.search_runs(experiments=[EXPERIMENT], order_by=[f"metrics.{RANK_BY} desc"])
         history = ws.get_metric_history(ranked[0].run_id, RANK_BY)
-        return DemoResult(ws.root, summary, list(ranked), history)
+        trained, report = _automl_and_report(ws, on_stage)
+        return DemoResult(ws.root, summary, list(ranked), history, trained, report)
+
+
+def _automl_and_report(
+    ws: Workspace, on_stage: StageCallback | None
+) -> tuple[TrainResult, ReportResult]:
+    """keel train and keel report, as the CLI runs them."""
+    if on_stage is not None:
+        on_stage("training")
+    trained = ws.train(budget=TRAIN_BUDGET, raise_on_gates=False)
+    step = None if on_stage is None else (lambda name, *_: on_stage(name))
+    return trained, ws.report(trained.model_run_id, on_step=step)
 
 
 DATA_FILE = "data/breast_cancer.csv"

@@ -11,6 +11,7 @@
      ├── FeatureError           a feature spec or pipeline is wrong or was misused (.field)
      ├── TrainError             a train setting is impossible, or training failed (.field)
      │    └── GateFailedError   a trained model missed a gate (.failures)
+     ├── EvaluationError        evaluation input is unusable (.field)
      ├── StoreError             the metadata database or artifact store
      │    ├── StoreVersionError  the store was written by a newer keel
      │    ├── ArtifactError      a bad artifact name, a missing artifact
@@ -31,6 +32,7 @@ __all__ = [
     "ArtifactError",
     "ConfigError",
     "DataError",
+    "EvaluationError",
     "ExperimentNotFoundError",
     "FeatureError",
     "FilterError",
@@ -123,6 +125,19 @@ class GateFailedError(TrainError):
     def __init__(self, failures: list[str]):
         super().__init__("The model failed its gates: " + "; ".join(failures) + ".")
         self.failures = failures
+
+
+class EvaluationError(KeelError):
+    """Evaluation cannot run on what it was given: lengths that differ, a sensitive column
+    that is not in the data, a group holding one class only, an unknown metric.
+
+    Attributes:
+        field: the argument, column or setting the problem is about, when there is one.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 class StoreError(KeelError):

@@ -11,6 +11,7 @@ from types import TracebackType
 from typing import Any
 
 from keel._workspace_data import DataMethods
+from keel._workspace_evaluate import EvaluateMethods
 from keel._workspace_features import FeatureMethods
 from keel._workspace_train import TrainMethods
 from keel.config import CONFIG_FILE, KeelConfig, load_config
@@ -25,7 +26,7 @@ __all__ = ["Workspace"]
 STORE_URL_ENV = "KEEL_STORE_URL"
 
 
-class Workspace(DataMethods, FeatureMethods, TrainMethods):
+class Workspace(DataMethods, FeatureMethods, TrainMethods, EvaluateMethods):
     """A keel project on disk: its keel.yaml, metadata store and artifact store.
 
     Example:

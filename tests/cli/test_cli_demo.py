@@ -56,6 +56,20 @@ def test_demo_end_to_end_from_the_console_script(tmp_path, cli):
     assert f"keel -w {root} runs list" in out
     assert f"runs show {best['run_id'][:8]}" in out
 
+    # keel's AutoML on the same data, then its evaluation report and model card.
+    assert "keel train (10s):" in out and "95% interval" in out
+    evaluations = json.loads(
+        cli(
+            "-w", root, "runs", "list", "--filter", "tags.keel.kind = 'evaluation'", "--json"
+        ).stdout
+    )["runs"]
+    assert len(evaluations) == 1
+    evaluation = evaluations[0]
+    assert evaluation["metrics"]["roc_auc_low"] <= evaluation["metrics"]["roc_auc"]
+    reports = list((root / "reports").glob("*/report.html"))
+    assert len(reports) == 1 and f"report                 {reports[0]}" in out
+    assert (reports[0].parent / "model_card.md").read_text().startswith("# Model card")
+
 
 def test_demo_without_scikit_learn_says_how_to_install(cli, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "sklearn", None)

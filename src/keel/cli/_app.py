@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from keel.cli import data, demo, experiments, features, gc, init, runs, train
+from keel.cli import data, demo, evaluate, experiments, features, gc, init, runs, train
 from keel.cli._context import State, state
 from keel.cli._output import error
 
@@ -82,5 +82,7 @@ app.add_typer(experiments.app, name="experiments")
 app.add_typer(data.app, name="data")
 app.add_typer(features.app, name="features")
 app.command("train")(train.train)
+app.command("report")(evaluate.report)
+app.command("compare")(evaluate.compare)
 app.command("gc")(gc.gc)
 app.command("demo")(demo.demo)

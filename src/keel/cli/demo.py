@@ -28,7 +28,8 @@ def demo(
         ),
     ] = None,
 ) -> None:
-    """Train a small scikit-learn model three ways, track every epoch, and rank the runs."""
+    """Train a small scikit-learn model three ways, track every epoch and rank the runs;
+    then let keel's AutoML pick a model and write its evaluation report and model card."""
     import shutil
     import tempfile
 
@@ -43,13 +44,14 @@ def demo(
     _print_data(out, result)
     _print_ranking(out, result)
     _print_history(out, result)
+    _print_automl(out, result)
     _print_next_steps(out, result)
 
 
 def _train(out: Console, root: Path) -> DemoResult:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
-    from keel.demo import EPOCHS, RANK_BY, run_demo
+    from keel.demo import EPOCHS, RANK_BY, TRAIN_BUDGET, run_demo
 
     columns = (
         TextColumn("{task.description:<20}"),
@@ -66,7 +68,13 @@ def _train(out: Console, root: Path) -> DemoResult:
             metric = f"{RANK_BY} {fmt.number(metrics[RANK_BY])}"
             progress.update(tasks[name], completed=epoch, metric=metric)
 
-        return run_demo(root, on_epoch=on_epoch)
+        def on_stage(name: str) -> None:
+            label = f"AutoML, {TRAIN_BUDGET}" if name == "training" else f"report: {name}"
+            if "stage" not in tasks:
+                tasks["stage"] = progress.add_task(label, total=None, metric="")
+            progress.update(tasks["stage"], description=label)
+
+        return run_demo(root, on_epoch=on_epoch, on_stage=on_stage)
 
 
 def _print_data(out: Console, result: DemoResult) -> None:
@@ -119,6 +127,29 @@ def _print_history(out: Console, result: DemoResult) -> None:
     out.print(table)
 
 
+def _print_automl(out: Console, result: DemoResult) -> None:
+    from keel.demo import TRAIN_BUDGET
+
+    trained, evaluation = result.trained, result.report.evaluation
+    model = trained.model
+    out.print(
+        f"\n[bold]keel train[/] ({TRAIN_BUDGET}): {fmt.escape(model.model_.description)} "
+        f"after {len(model.leaderboard_)} trials, run {trained.model_run_id[:12]}"
+    )
+    table = fmt.table("holdout metric", "value", f"{evaluation.spec.confidence:.0%} interval")
+    for column in table.columns[1:]:
+        column.justify = "right"
+    for name in ("roc_auc", "accuracy", "log_loss", "brier"):
+        interval = evaluation.metrics_table[name]
+        bounds = f"{fmt.number(interval.low)} to {fmt.number(interval.high)}"
+        table.add_row(name, fmt.number(interval.value), bounds)
+    out.print(table)
+    top = ", ".join(evaluation.shap.mean_abs().index[:3]) if evaluation.shap else "-"
+    out.print(f"  most important (SHAP)  {fmt.escape(top)}")
+    out.print(f"  report                 {result.report.html}", markup=False, soft_wrap=True)
+    out.print(f"  model card             {result.report.card}", markup=False, soft_wrap=True)
+
+
 def _print_next_steps(out: Console, result: DemoResult) -> None:
     keel = f"keel -w {shlex.quote(str(result.root))}"
     best = result.ranked[0].run_id[:8]
@@ -135,5 +166,6 @@ def _print_next_steps(out: Console, result: DemoResult) -> None:
         "data profile --html report.html",
         "data snapshots",
         "features show",
+        f"report {result.trained.model_run_id[:8]}",
     ):
         out.print(f"  {keel} {command}", markup=False, soft_wrap=True)

@@ -24,6 +24,7 @@ import pandas as pd
 from pydantic import ValidationError as PydanticValidationError
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.compose import ColumnTransformer
+from sklearn.impute import MissingIndicator
 
 from keel.data import Schema, infer_schema
 from keel.errors import FeatureError
@@ -55,6 +56,8 @@ class FeaturePipeline(TransformerMixin, BaseEstimator):
     ``fit_transform`` returns the training features (target encodings out-of-fold, lags
     within the training rows); ``transform`` is for new rows; ``transform_one`` is the
     single-record fast path and gives exactly ``transform``'s row for the same record.
+    After fitting, ``feature_sources_`` holds, for each of ``feature_names_out_``, the tuple
+    of input columns it is made from (two for an interaction term).
     """
 
     def __init__(
@@ -113,6 +116,7 @@ class FeaturePipeline(TransformerMixin, BaseEstimator):
         self.after_ = after
         self.feature_names_out_ = names
         self.input_columns_ = list(dict.fromkeys(c for _, _, cs in plan.branches for c in cs))
+        self.feature_sources_ = _feature_sources(columns, names)
         self.report_: FeatureReport = build_report(plan, columns, after, names, leaky)
         self._one: Callable[[Mapping[str, Any]], np.ndarray] | None = None
         return out
@@ -227,3 +231,37 @@ def _fit_after(
         names = [str(n) for n in step.get_feature_names_out()]
         fitted.append((name, step))
     return out, names, fitted
+
+
+def _feature_sources(columns: ColumnTransformer, names: list[str]) -> list[tuple[str, ...]]:
+    """The input column(s) each output feature in ``names`` is made from, so explanations
+    can speak in the data's columns: an interaction term has two, a hash bucket all of its
+    branch's inputs, every other feature one. Steps after the ColumnTransformer select."""
+    produced = [str(n) for n in columns.get_feature_names_out()]
+    made: dict[str, tuple[str, ...]] = {}
+    for branch, step, inputs in columns.transformers_:
+        if isinstance(step, str):  # the dropped remainder
+            continue
+        outputs = produced[columns.output_indices_[branch]]
+        sources = _branch_sources(step, [str(c) for c in inputs], outputs)
+        made.update(zip(outputs, sources, strict=True))
+    everything = tuple(dict.fromkeys(c for source in made.values() for c in source))
+    return [made.get(name, everything) for name in names]
+
+
+def _branch_sources(step: Any, inputs: list[str], outputs: list[str]) -> list[tuple[str, ...]]:
+    if len(inputs) == 1:
+        return [tuple(inputs)] * len(outputs)
+    terms = getattr(step, "terms_", None)
+    if terms is not None:  # Interactions and AutoInteractions index their columns_
+        pairs = ((step.columns_[t.left], step.columns_[t.right]) for t in terms)
+        return [tuple(dict.fromkeys(pair)) for pair in pairs]
+    if isinstance(step, MissingIndicator):  # named "missingindicator_<column>"
+        return [(inputs[i],) for i in step.features_]
+    # Every other step names its outputs "<column>" or "<column>_<suffix>".
+    return [_longest_prefix(name, inputs) for name in outputs]
+
+
+def _longest_prefix(name: str, inputs: list[str]) -> tuple[str, ...]:
+    matches = [c for c in inputs if name == c or name.startswith(f"{c}_")]
+    return (max(matches, key=len),) if matches else tuple(inputs)
