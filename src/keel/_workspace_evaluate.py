@@ -106,6 +106,7 @@ class EvaluateMethods:
     ) -> ReportResult:
         """Evaluate a model and write a self-contained HTML report and a Markdown model card,
         recorded as an evaluation run (nested under the model's run when it has one)."""
+        from keel.evaluate._html import write_report
         from keel.evaluate._report_build import evaluation_card, report_html
 
         subject = self.model_to_evaluate(model, data)
@@ -114,8 +115,8 @@ class EvaluateMethods:
         folder = Path(out) if out else self.root / "reports" / (subject.run_id or "model")[:12]
         folder.mkdir(parents=True, exist_ok=True)
         html, card = folder / "report.html", folder / "model_card.md"
-        html.write_text(report_html(evaluation, meta), encoding="utf-8")
-        card.write_text(evaluation_card(evaluation, meta), encoding="utf-8")
+        write_report(html, report_html(evaluation, meta))
+        write_report(card, evaluation_card(evaluation, meta))
         run_id = self._record_evaluation(subject, evaluation, html, card)
         return ReportResult(evaluation, run_id, html, card)
 
