@@ -66,3 +66,23 @@ def test_docstring_examples(module: str, tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.chdir(tmp_path)
     result = doctest.testmod(importlib.import_module(module), optionflags=FLAGS)
     assert result.failed == 0
+
+
+def _modules_with_examples(package: str) -> list[str]:
+    folder = Path(__file__).parents[1] / "src" / Path(*package.split("."))
+    return [
+        package if path.stem == "__init__" else f"{package}.{path.stem}"
+        for path in sorted(folder.glob("*.py"))
+        if ">>>" in path.read_text()
+    ]
+
+
+@pytest.mark.parametrize(
+    "module", _modules_with_examples("keel.models") + _modules_with_examples("keel.serving")
+)
+def test_layer_docstring_examples(
+    module: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = doctest.testmod(importlib.import_module(module), optionflags=FLAGS)
+    assert result.attempted > 0 and result.failed == 0

@@ -14,7 +14,7 @@ ALLOWED = {
     "store": set(),
     "tracking": {"store"},
     "testing": {"store", "tracking"},
-    "config": {"features", "train", "evaluate"},
+    "config": {"features", "train", "evaluate", "serving"},
     "workspace": {
         "config",
         "store",
@@ -24,6 +24,8 @@ ALLOWED = {
         "_workspace_features",
         "_workspace_train",
         "_workspace_evaluate",
+        "_workspace_models",
+        "_workspace_serving",
     },
     "_workspace_data": {"config", "store", "data"},
     "_workspace_features": {"config", "store", "data", "features", "tracking"},
@@ -57,11 +59,34 @@ ALLOWED = {
         "train",
         "workspace",
     },
-    "demo": {"workspace", "store", "tracking", "_workspace_train", "_workspace_evaluate"},
+    "demo": {
+        "workspace",
+        "store",
+        "tracking",
+        "models",
+        "_workspace_train",
+        "_workspace_evaluate",
+    },
     "data": {"store", "tracking"},
     "features": {"store", "tracking", "data"},
     "train": {"store", "tracking", "data", "features"},
     "evaluate": {"store", "tracking", "data", "features", "train"},
+    "models": {"store", "tracking", "data", "features", "train", "evaluate"},
+    # Serving never trains: it reads packages (models) and the signature (data).
+    "serving": {"store", "tracking", "data", "features", "evaluate", "models"},
+    # The serving façade: packages from the registry (models), servers and tokens (serving).
+    "_workspace_serving": {"config", "store", "models", "serving"},
+    "_workspace_models": {
+        "config",
+        "store",
+        "data",
+        "features",
+        "tracking",
+        "train",
+        "evaluate",
+        "models",
+        "_workspace_train",
+    },
 }
 
 

@@ -34,7 +34,7 @@ tracking:
 # gates:
 #   roc_auc: ">= 0.85"
 # serve:
-#   model: <project>@champion
+#   models: [churn@champion]         # `keel serve`; see docs/serving.md
 # deploy:
 #   strategy: canary
 # monitor:

@@ -22,6 +22,7 @@ from pydantic import ValidationError as PydanticValidationError
 from keel.errors import ConfigError
 from keel.evaluate._spec import EvaluateSpec
 from keel.features._spec import FeatureSpec
+from keel.serving._spec import ServeSpec
 from keel.train._spec import TrainSpec
 
 __all__ = [
@@ -98,6 +99,8 @@ class KeelConfig(_Section):
     #: Conditions on holdout metrics a trained model must meet: {roc_auc: ">= 0.85"}; fairness
     #: metrics too ({demographic_parity_difference: "<= 0.1"}) when data.sensitive is set.
     gates: dict[str, str] = Field(default_factory=dict)
+    #: What `keel serve` answers for and how it behaves under load (keel.serving.ServeSpec).
+    serve: ServeSpec = Field(default_factory=ServeSpec)
 
     @field_validator("gates")
     @classmethod

@@ -9,7 +9,10 @@ params, four validation-tracked metrics per epoch, and three artifacts. The runs
 ranked with ``search_runs``. Last, keel's AutoML searches algorithm families for
 ``TRAIN_BUDGET`` on the same data (keel.yaml ``train:``), and the model it picks is
 evaluated on its held-out rows: metrics with bootstrap intervals, calibration, SHAP,
-worst slices and speed, written as an HTML report and a model card.
+worst slices and speed, written as an HTML report and a model card. That model is then
+packaged (native formats, an ONNX graph checked against the native model on the held-out
+rows), registered as version 1 with the alias ``champion``, and loaded back by that alias
+to score one record, timed.
 
 Needs the ``demo`` extra: ``pip install 'keel[demo]'``.
 """
@@ -27,11 +30,21 @@ from keel.errors import ConfigError, KeelError
 if TYPE_CHECKING:
     from keel._workspace_evaluate import ReportResult
     from keel._workspace_train import TrainResult
+    from keel.models import ModelVersion
     from keel.store import MetricPoint, RunRecord
     from keel.tracking import ActiveRun
     from keel.workspace import Workspace
 
-__all__ = ["ALPHAS", "EPOCHS", "EXPERIMENT", "RANK_BY", "DataSummary", "DemoResult", "run_demo"]
+__all__ = [
+    "ALPHAS",
+    "EPOCHS",
+    "EXPERIMENT",
+    "RANK_BY",
+    "DataSummary",
+    "DemoResult",
+    "Served",
+    "run_demo",
+]
 
 ALPHAS = (1e-4, 1e-3, 1e-2)
 EPOCHS = 15
@@ -79,6 +92,23 @@ class DemoResult:
     """keel's AutoML on the same data: the study, the model run, holdout metrics."""
     report: ReportResult
     """The evaluation of that model: the HTML report, the model card, the evaluation run."""
+    served: Served
+    """That model registered as ``champion`` and loaded back by its alias."""
+
+
+@dataclass(frozen=True)
+class Served:
+    """The registered champion, loaded back by ``name@champion``, scoring one record."""
+
+    version: ModelVersion
+    backend: str
+    """``onnx`` or ``native``."""
+    reason: str | None
+    """Why ONNX is not used, when it is not (``Predictor.reason``)."""
+    record: dict[str, Any]
+    prediction: Any
+    latency_us: float
+    """Median of ``predict_one`` over ``LATENCY_CALLS`` calls on that record."""
 
 
 def run_demo(
@@ -112,7 +142,8 @@ def run_demo(
         ranked = ws.search_runs(experiments=[EXPERIMENT], order_by=[f"metrics.{RANK_BY} desc"])
         history = ws.get_metric_history(ranked[0].run_id, RANK_BY)
         trained, report = _automl_and_report(ws, on_stage)
-        return DemoResult(ws.root, summary, list(ranked), history, trained, report)
+        served = _register_and_serve(ws, trained, on_stage)
+        return DemoResult(ws.root, summary, list(ranked), history, trained, report, served)
 
 
 def _automl_and_report(
@@ -124,6 +155,40 @@ def _automl_and_report(
     trained = ws.train(budget=TRAIN_BUDGET, raise_on_gates=False)
     step = None if on_stage is None else (lambda name, *_: on_stage(name))
     return trained, ws.report(trained.model_run_id, on_step=step)
+
+
+LATENCY_CALLS = 2_000
+
+
+def _register_and_serve(
+    ws: Workspace, trained: TrainResult, on_stage: StageCallback | None
+) -> Served:
+    """keel models register --alias champion, then the champion loaded back by its ref."""
+    import time
+
+    import numpy as np
+    import pandas as pd
+
+    if on_stage is not None:
+        on_stage("registering")
+    version = ws.register_model(trained.model_run_id, alias="champion", why="keel demo")
+    predictor = ws.load_predictor(f"{version.name}@champion")
+    frame = pd.read_csv(ws.root / DATA_FILE).drop(columns=[TARGET])
+    record = frame.iloc[0].to_dict()
+    prediction = predictor.predict_one(record)
+    timings = np.empty(LATENCY_CALLS)
+    for i in range(LATENCY_CALLS):
+        started = time.perf_counter()
+        predictor.predict_one(record)
+        timings[i] = time.perf_counter() - started
+    return Served(
+        version,
+        predictor.backend,
+        predictor.reason,
+        record,
+        prediction,
+        float(np.median(timings) * 1e6),
+    )
 
 
 DATA_FILE = "data/breast_cancer.csv"

@@ -12,6 +12,9 @@
      ├── TrainError             a train setting is impossible, or training failed (.field)
      │    └── GateFailedError   a trained model missed a gate (.failures)
      ├── EvaluationError        evaluation input is unusable (.field)
+     ├── ModelError             a model package, export or prediction call is wrong (.field)
+     │    ├── PackageError      a package is malformed, tampered with or too new (.file)
+     │    └── RegistryError     an unknown model, version or alias; a forbidden change
      ├── StoreError             the metadata database or artifact store
      │    ├── StoreVersionError  the store was written by a newer keel
      │    ├── ArtifactError      a bad artifact name, a missing artifact
@@ -38,7 +41,10 @@ __all__ = [
     "FilterError",
     "GateFailedError",
     "KeelError",
+    "ModelError",
+    "PackageError",
     "ParamConflictError",
+    "RegistryError",
     "RunNotFoundError",
     "SchemaError",
     "SnapshotNotFoundError",
@@ -138,6 +144,37 @@ class EvaluationError(KeelError):
     def __init__(self, message: str, *, field: str | None = None):
         super().__init__(message)
         self.field = field
+
+
+class ModelError(KeelError):
+    """A model package cannot be built, exported or used as asked (a record the signature
+    refuses, an ONNX export asked for and impossible, an unknown backend).
+
+    Attributes:
+        field: the argument, setting or input column the problem is about, when there is one.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class PackageError(ModelError):
+    """A model package is malformed, was altered after it was written (a hash mismatch, a
+    missing or truncated file), or was written by a newer package format.
+
+    Attributes:
+        file: the file inside the package that failed, when there is one.
+    """
+
+    def __init__(self, message: str, *, file: str | None = None):
+        super().__init__(message)
+        self.file = file
+
+
+class RegistryError(ModelError):
+    """A registry call names an unknown model, version or alias, or asks for a change the
+    registry forbids (deleting a version an alias points at, rolling back with no history)."""
 
 
 class StoreError(KeelError):

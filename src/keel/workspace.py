@@ -13,6 +13,8 @@ from typing import Any
 from keel._workspace_data import DataMethods
 from keel._workspace_evaluate import EvaluateMethods
 from keel._workspace_features import FeatureMethods
+from keel._workspace_models import ModelsMethods
+from keel._workspace_serving import ServingMethods
 from keel._workspace_train import TrainMethods
 from keel.config import CONFIG_FILE, KeelConfig, load_config
 from keel.errors import ConfigError
@@ -26,7 +28,9 @@ __all__ = ["Workspace"]
 STORE_URL_ENV = "KEEL_STORE_URL"
 
 
-class Workspace(DataMethods, FeatureMethods, TrainMethods, EvaluateMethods):
+class Workspace(
+    DataMethods, FeatureMethods, TrainMethods, EvaluateMethods, ModelsMethods, ServingMethods
+):
     """A keel project on disk: its keel.yaml, metadata store and artifact store.
 
     Example:

@@ -9,7 +9,20 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from keel.cli import data, demo, evaluate, experiments, features, gc, init, runs, train
+from keel.cli import (
+    data,
+    demo,
+    evaluate,
+    experiments,
+    features,
+    gc,
+    init,
+    models,
+    runs,
+    serve,
+    tokens,
+    train,
+)
 from keel.cli._context import State, state
 from keel.cli._output import error
 
@@ -84,5 +97,8 @@ app.add_typer(features.app, name="features")
 app.command("train")(train.train)
 app.command("report")(evaluate.report)
 app.command("compare")(evaluate.compare)
+app.add_typer(models.app, name="models")
+app.command("serve")(serve.serve)
+app.add_typer(tokens.app, name="tokens")
 app.command("gc")(gc.gc)
 app.command("demo")(demo.demo)

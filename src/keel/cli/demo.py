@@ -69,7 +69,9 @@ def _train(out: Console, root: Path) -> DemoResult:
             progress.update(tasks[name], completed=epoch, metric=metric)
 
         def on_stage(name: str) -> None:
-            label = f"AutoML, {TRAIN_BUDGET}" if name == "training" else f"report: {name}"
+            label = {"training": f"AutoML, {TRAIN_BUDGET}", "registering": "registering"}.get(
+                name, f"report: {name}"
+            )
             if "stage" not in tasks:
                 tasks["stage"] = progress.add_task(label, total=None, metric="")
             progress.update(tasks["stage"], description=label)
@@ -148,6 +150,17 @@ def _print_automl(out: Console, result: DemoResult) -> None:
     out.print(f"  most important (SHAP)  {fmt.escape(top)}")
     out.print(f"  report                 {result.report.html}", markup=False, soft_wrap=True)
     out.print(f"  model card             {result.report.card}", markup=False, soft_wrap=True)
+    _print_served(out, result)
+
+
+def _print_served(out: Console, result: DemoResult) -> None:
+    served = result.served
+    ref = f"{served.version.name}/{served.version.version}"
+    out.print(f"\n[bold]keel models register[/]: {fmt.escape(ref)} is now champion")
+    why = f" ({fmt.escape(served.reason)})" if served.reason else ""
+    out.print(f"  backend                {served.backend}{why}", soft_wrap=True)
+    out.print(f"  predict_one(row 0)     {fmt.escape(str(served.prediction))}")
+    out.print(f"  predict_one latency    {served.latency_us:.1f} µs (median)")
 
 
 def _print_next_steps(out: Console, result: DemoResult) -> None:
@@ -167,5 +180,8 @@ def _print_next_steps(out: Console, result: DemoResult) -> None:
         "data snapshots",
         "features show",
         f"report {result.trained.model_run_id[:8]}",
+        "models list",
+        f"models show {result.served.version.name}@champion",
+        f"models lineage {result.served.version.name}@champion",
     ):
         out.print(f"  {keel} {command}", markup=False, soft_wrap=True)

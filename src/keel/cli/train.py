@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from rich.console import Group
 
     from keel._workspace_train import TrainResult
+    from keel.models import ModelVersion
     from keel.train._search import TrialRecord
 
 
@@ -37,11 +38,22 @@ def train(
     engine: Annotated[
         str | None, typer.Option("--engine", help="local (threads) or ray (Ray tasks).")
     ] = None,
+    register: Annotated[
+        bool,
+        typer.Option(
+            "--register",
+            help="Register the model as the project's next version when it passes its gates.",
+        ),
+    ] = False,
+    alias: Annotated[
+        str | None,
+        typer.Option("--alias", help="With --register: point this alias at the new version."),
+    ] = None,
     json: JsonOption = False,
 ) -> None:
     """Search algorithms and hyperparameters within the budget, fit the best model (or an
     ensemble), score it on held-out rows, and check keel.yaml's gates. Exits 1 when a gate
-    fails; the model is still recorded, marked failing."""
+    fails; the model is still recorded, marked failing, and not registered."""
     view = _LiveView(enabled=not json)
     with open_workspace(ctx) as ws, view:
         result = ws.train(
@@ -54,10 +66,17 @@ def train(
             on_trial=view.update,
             raise_on_gates=False,
         )
+        version = None
+        if register and not result.gate_failures:
+            version = ws.register_model(
+                result.model_run_id, alias=alias, why="keel train --register"
+            )
     if json:
-        fmt.emit_json(_as_dict(result))
+        fmt.emit_json({**_as_dict(result), "registered": _version_ref(version)})
     else:
         _print_result(result)
+        if version is not None:
+            fmt.stdout().print(f"Registered as [bold]{fmt.escape(version.ref)}[/].")
     if result.gate_failures:
         raise typer.Exit(1)
 
@@ -132,6 +151,10 @@ def _print_result(result: TrainResult) -> None:
         f"Study run {result.study_run_id[:12]}, model run {result.model_run_id[:12]}; "
         f"model saved to {fmt.escape(str(result.path))}."
     )
+
+
+def _version_ref(version: ModelVersion | None) -> str | None:
+    return None if version is None else version.ref
 
 
 def _as_dict(result: TrainResult) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Column,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -180,4 +181,90 @@ feature_history = Table(
     Column("event_time", Float),
     Column("values_json", Text, nullable=False),
     Index("ix_feature_history_name_entity_seq", "name", "entity", "seq"),
+)
+
+# The model registry (keel.models.Registry). A version's number is never reused: deleting
+# a version only marks it ``deleted`` (its package then becomes garbage for gc), so the
+# alias history and lineage keep meaning what they said. ``tags_json`` holds a JSON
+# object of strings, ``parents_json`` a JSON list of refs ("name/3").
+registered_models = Table(
+    "registered_models",
+    metadata,
+    Column("name", String(NAME_MAX), primary_key=True),
+    Column("description", Text),
+    Column("tags_json", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("created_by", String(NAME_MAX)),
+)
+
+model_versions = Table(
+    "model_versions",
+    metadata,
+    Column("name", String(NAME_MAX), ForeignKey("registered_models.name"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("description", Text),
+    Column("tags_json", Text, nullable=False),
+    Column("package_digest", String(64), nullable=False),
+    Column("package_size", BigInteger, nullable=False),
+    Column("manifest_json", Text, nullable=False),
+    Column("run_id", String(32)),
+    Column("snapshot_id", String(64)),
+    Column("git_commit", String(64)),
+    Column("parents_json", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("created_by", String(NAME_MAX)),
+    Index("ix_model_versions_run", "run_id"),
+)
+
+# Where each alias points now. ``revision`` counts its moves: a move updates the row only
+# at the revision it read (under the row lock), so a lost update cannot go unnoticed.
+model_aliases = Table(
+    "model_aliases",
+    metadata,
+    Column("name", String(NAME_MAX), primary_key=True),
+    Column("alias", String(NAME_MAX), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("updated_by", String(NAME_MAX)),
+    ForeignKeyConstraint(["name", "version"], ["model_versions.name", "model_versions.version"]),
+    Index("ix_model_aliases_version", "name", "version"),
+)
+
+# Every alias change, append-only: never updated, never deleted. ``action`` is ``set``,
+# ``remove`` or ``rollback``; ``revision`` is the alias row's revision after the change.
+alias_events = Table(
+    "alias_events",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("name", String(NAME_MAX), nullable=False),
+    Column("alias", String(NAME_MAX), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("from_version", Integer),
+    Column("to_version", Integer),
+    Column("revision", Integer, nullable=False),
+    Column("who", String(NAME_MAX)),
+    Column("at", Float, nullable=False),
+    Column("why", Text),
+    Index("ix_alias_events_name_alias_seq", "name", "alias", "seq"),
+)
+
+# API tokens for the serving layer (keel tokens create). Only the SHA-256 digest of a token
+# is kept; ``token_id`` is the digest's first 12 hex digits, so a server can name a token
+# in its logs without a lookup and without ever writing the secret. ``role`` is
+# ``reader``, ``deployer`` or ``admin``; times are float seconds since the epoch, NULL
+# ``expires_at`` meaning never and NULL ``revoked_at`` meaning still valid.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token_id", String(32), primary_key=True),
+    Column("name", String(NAME_MAX)),
+    Column("role", String(16), nullable=False),
+    Column("digest", String(64), nullable=False, unique=True),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float),
+    Column("revoked_at", Float),
 )

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from keel.errors import (
     ExperimentNotFoundError,
@@ -34,6 +34,13 @@ if TYPE_CHECKING:
 
     from keel.store._sql_history import HistoryRow
     from keel.store._sql_metrics import MetricRow
+    from keel.store._sql_registry import AliasEventRow, ModelRow, NewVersion, VersionRow
+    from keel.store._sql_tokens import TokenRow
+
+_T = TypeVar("_T")
+
+# An alias move or a registration that lost a race is retried this many times in all.
+_REGISTRY_ATTEMPTS = 8
 
 
 class SQLStore:
@@ -407,15 +414,17 @@ class SQLStore:
             return [ArtifactRecord(**row._asdict()) for row in conn.execute(stmt)]
 
     def referenced_digests(self) -> set[str]:
-        """Every blob something refers to: run artifacts and data snapshots."""
+        """Every blob something refers to: run artifacts, data snapshots and the packages
+        of registered model versions (all but deleted ones)."""
         from sqlalchemy import select, union
 
-        from keel.store._schema import artifacts, data_snapshots
+        from keel.store._schema import artifacts, data_snapshots, model_versions
 
         stmt = union(
             select(artifacts.c.digest),
             select(data_snapshots.c.data_digest),
             select(data_snapshots.c.schema_digest),
+            select(model_versions.c.package_digest).where(model_versions.c.status != "deleted"),
         )
         with self.reading() as conn:
             return set(conn.execute(stmt).scalars())
@@ -508,6 +517,175 @@ class SQLStore:
 
         with self.reading() as conn:
             return read_history(conn, name, entities, n)
+
+    # -- model registry (see _sql_registry) --------------------------------------------
+
+    def register_model_version(
+        self,
+        new: NewVersion,
+        *,
+        who: str | None,
+        alias: str | None = None,
+        why: str | None = None,
+    ) -> VersionRow:
+        """Record a version under its model's next number (creating the model), and point
+        ``alias`` at it, in one transaction; safe against concurrent registrations."""
+        from keel.store import _sql_registry as sql
+
+        def register(conn: Connection, now: float) -> int:
+            number = sql.insert_version(conn, new, who, now)
+            if alias is not None:
+                sql.move_alias(conn, new.name, alias, number, who, why, now)
+            return number
+
+        number = self._write_registry(register)
+        found = self.model_version(new.name, number)
+        assert found is not None
+        return found
+
+    def model_version(self, name: str, version: int) -> VersionRow | None:
+        from keel.store._sql_registry import get_version
+
+        with self.reading() as conn:
+            return get_version(conn, name, version)
+
+    def latest_model_version(self, name: str) -> VersionRow | None:
+        """The highest-numbered active version of a model."""
+        from keel.store._sql_registry import latest_active
+
+        with self.reading() as conn:
+            return latest_active(conn, name)
+
+    def model_versions(
+        self, name: str, statuses: Sequence[str] = ("active", "archived")
+    ) -> list[VersionRow]:
+        from keel.store._sql_registry import list_versions
+
+        with self.reading() as conn:
+            return list_versions(conn, name, statuses)
+
+    def model_versions_of_run(self, run_id: str) -> list[VersionRow]:
+        from keel.store._sql_registry import versions_of_run
+
+        with self.reading() as conn:
+            return versions_of_run(conn, run_id)
+
+    def registered_models(self, name: str | None = None) -> list[ModelRow]:
+        """Every registered model (or the one named), with its latest version and aliases."""
+        from keel.store._sql_registry import list_models
+
+        with self.reading() as conn:
+            return list_models(conn, name)
+
+    def model_alias(self, name: str, alias: str) -> int | None:
+        from keel.store._sql_registry import alias_target
+
+        with self.reading() as conn:
+            return alias_target(conn, name, alias)
+
+    def move_model_alias(
+        self, name: str, alias: str, version: int, *, who: str | None, why: str | None = None
+    ) -> AliasEventRow:
+        """Point an alias at an active version, recording who, when, from, to and why."""
+        from keel.store._sql_registry import move_alias
+
+        return self._write_registry(
+            lambda conn, now: move_alias(conn, name, alias, version, who, why, now)
+        )
+
+    def remove_model_alias(
+        self, name: str, alias: str, *, who: str | None, why: str | None = None
+    ) -> AliasEventRow:
+        from keel.store._sql_registry import remove_alias
+
+        return self._write_registry(
+            lambda conn, now: remove_alias(conn, name, alias, who, why, now)
+        )
+
+    def rollback_model_alias(
+        self, name: str, alias: str, *, who: str | None, why: str | None = None
+    ) -> AliasEventRow:
+        """Move an alias back to the version it held before (see ``held_versions``)."""
+        from keel.store._sql_registry import rollback_alias
+
+        return self._write_registry(
+            lambda conn, now: rollback_alias(conn, name, alias, who, why, now)
+        )
+
+    def model_alias_history(self, name: str, alias: str | None = None) -> list[AliasEventRow]:
+        from keel.store._sql_registry import alias_history
+
+        with self.reading() as conn:
+            return alias_history(conn, name, alias)
+
+    def set_model_version_status(self, name: str, version: int, status: str) -> None:
+        """``active``, ``archived`` or ``deleted``; refused while an alias points at it."""
+        from keel.store._sql_registry import set_status
+
+        self._write_registry(lambda conn, now: set_status(conn, name, version, status))
+
+    def update_model_details(
+        self,
+        name: str,
+        version: int | None = None,
+        *,
+        tags: dict[str, str | None] | None = None,
+        description: str | None = None,
+    ) -> None:
+        """Merge tags (None removes a key) and/or set the description of a model or version."""
+        from keel.store._sql_registry import update_details
+
+        self._write_registry(
+            lambda conn, now: update_details(
+                conn, name, version, tags=tags, description=description
+            )
+        )
+
+    def _write_registry(self, change: Callable[[Connection, float], _T]) -> _T:
+        """Run ``change`` in a write transaction, again from the start when it lost a race
+        (a unique key taken meanwhile, an alias revision moved under it)."""
+        from sqlalchemy.exc import IntegrityError
+
+        from keel.store._sql_registry import RevisionConflict
+
+        for attempt in range(_REGISTRY_ATTEMPTS):
+            try:
+                with self.writing() as conn:
+                    return change(conn, time.time())
+            except (IntegrityError, RevisionConflict):
+                if attempt == _REGISTRY_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.005 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    # -- API tokens (see _sql_tokens) ---------------------------------------------------
+
+    def add_api_token(self, row: TokenRow) -> None:
+        """Record a token (its digest only); a token id already taken raises IntegrityError."""
+        from keel.store._sql_tokens import insert_token
+
+        with self.writing() as conn:
+            insert_token(conn, row)
+
+    def api_token(self, token_id: str) -> TokenRow | None:
+        from keel.store._sql_tokens import get_token
+
+        with self.reading() as conn:
+            return get_token(conn, token_id)
+
+    def api_tokens(self, *, include_revoked: bool = True) -> list[TokenRow]:
+        """Every token, oldest first (without revoked ones unless ``include_revoked``)."""
+        from keel.store._sql_tokens import list_tokens
+
+        with self.reading() as conn:
+            return list_tokens(conn, include_revoked)
+
+    def revoke_api_token(self, token_id: str) -> bool:
+        """Revoke a token from now on; False when there is no such token."""
+        from keel.store._sql_tokens import revoke_token
+
+        with self.writing() as conn:
+            return revoke_token(conn, token_id, time.time())
 
     # -- maintenance -------------------------------------------------------------------
 

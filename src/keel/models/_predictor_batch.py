@@ -1,0 +1,81 @@
+"""Large batches for a pipeline-scope graph: the graph's own feature nodes in ONNX Runtime,
+then the native boosters.
+
+Why: on the reference model (LightGBM, 100 trees, breast_cancer) LightGBM's and XGBoost's
+multi-threaded batch predict beat ONNX Runtime's TreeEnsemble (500,000 rows on this 2-core
+box: ORT graph 6.2 s, booster 3.6 s), while the feature pipeline's own ``transform`` costs
+1.6 s there; the feature nodes in ONNX Runtime take a few tens of ms and give the float64
+matrix the native members were trained on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from keel.models._onnx_parity import open_session
+from keel.models._trained import combine
+
+__all__ = ["NATIVE_BATCH_FAMILIES", "NATIVE_BATCH_ROWS", "FeatureBatches"]
+
+#: From this many rows, a batch of these families runs natively behind the feature nodes.
+NATIVE_BATCH_ROWS = 10_000
+NATIVE_BATCH_FAMILIES = frozenset({"lightgbm", "xgboost"})
+
+
+class FeatureBatches:
+    """The feature nodes of a pipeline-scope graph as their own session, and the members."""
+
+    def __init__(self, graph: bytes, trained: Any):
+        self.trained = trained
+        features, self.output = _feature_graph(graph)
+        self.session = open_session(features)
+
+    def output_of(self, inputs: np.ndarray) -> np.ndarray:
+        """Probabilities (n, n_classes) or values (n,) from the schema matrix ``inputs``."""
+        X = self.session.run([self.output], {"input": inputs})[0]
+        task = self.trained.task
+        outputs = [_member_output(m, X, task) for _, _, m in self.trained.members]
+        return np.asarray(combine(outputs, self.trained.choice), dtype=np.float64)
+
+
+def _member_output(model: Any, X: np.ndarray, task: str) -> np.ndarray:
+    """The booster's own batch call. Not ``get_algorithm(...).predict``: a member loaded
+    from a package is a thin Booster wrapper that scikit-learn's tags do not know."""
+    if task == "regression":
+        return np.asarray(model.predict(X), dtype=np.float64)
+    return np.asarray(model.predict_proba(X), dtype=np.float64)
+
+
+def native_batches(graph: bytes, trained: Any) -> FeatureBatches | None:
+    """A FeatureBatches when every member is a fast native batch family, else None."""
+    if trained.features is None:
+        return None
+    if not all(family in NATIVE_BATCH_FAMILIES for family, _, _ in trained.members):
+        return None
+    return FeatureBatches(graph, trained)
+
+
+def _feature_graph(graph: bytes) -> tuple[bytes, str]:
+    """The graph cut before its cast to the model's float32 input: (bytes, output name)."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    model = onnx.load_from_string(graph)
+    cast = next(node for node in model.graph.node if node.output[0] == "model_input")
+    joined = cast.input[0]
+    needed, kept = {joined}, []
+    for node in reversed(model.graph.node):
+        if any(out in needed for out in node.output):
+            kept.append(node)
+            needed.update(node.input)
+    names = {n for node in kept for n in node.input}
+    initializers = [t for t in model.graph.initializer if t.name in names]
+    output = helper.make_tensor_value_info(joined, TensorProto.DOUBLE, [None, None])
+    cut = helper.make_graph(
+        list(reversed(kept)), "keel_features", list(model.graph.input), [output], initializers
+    )
+    out = helper.make_model(cut, opset_imports=list(model.opset_import))
+    out.ir_version = model.ir_version
+    return bytes(out.SerializeToString()), joined
