@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from keel.models._onnx_parity import open_session
+from keel.models._predictor_features import numpy_features
 from keel.models._trained import combine
 
 __all__ = ["NATIVE_BATCH_FAMILIES", "NATIVE_BATCH_ROWS", "FeatureBatches"]
@@ -30,11 +31,17 @@ class FeatureBatches:
     def __init__(self, graph: bytes, trained: Any):
         self.trained = trained
         features, self.output = _feature_graph(graph)
-        self.session = open_session(features)
+        # numpy in place where it knows every node (0.07 s vs 0.45 s of CPU per million
+        # rows: see _predictor_features), ONNX Runtime otherwise.
+        self.numpy = numpy_features(features, self.output)
+        self.session: Any = open_session(features) if self.numpy is None else None
 
     def output_of(self, inputs: np.ndarray) -> np.ndarray:
         """Probabilities (n, n_classes) or values (n,) from the schema matrix ``inputs``."""
-        X = self.session.run([self.output], {"input": inputs})[0]
+        if self.numpy is not None:
+            X = self.numpy(inputs)
+        else:
+            X = self.session.run([self.output], {"input": inputs})[0]
         task = self.trained.task
         outputs = [_member_output(m, X, task) for _, _, m in self.trained.members]
         return np.asarray(combine(outputs, self.trained.choice), dtype=np.float64)
