@@ -84,11 +84,14 @@ def test_onnx_backend_without_a_graph_and_unknown_backend_are_errors(logistic) -
 
 def test_a_large_boosting_batch_matches_the_native_model() -> None:
     # >= NATIVE_BATCH_ROWS rows: the graph's feature nodes, then LightGBM's own predict.
-    from keel.models._predictor_batch import NATIVE_BATCH_ROWS
+    from keel.models._predictor_batch import CHUNK_ROWS, NATIVE_BATCH_ROWS
 
     trained, holdout = trained_model(["lightgbm"], {"numeric": {"scale": "none"}})
     predictor = Predictor(trained, export_onnx(trained, holdout))
     big = holdout.sample(NATIVE_BATCH_ROWS, replace=True, random_state=0)
+    np.testing.assert_allclose(predictor.predict_proba(big), trained.output(big), atol=1e-12)
+    # Two chunks and a part: every row answered once, in order.
+    big = holdout.sample(2 * CHUNK_ROWS + 7, replace=True, random_state=1)
     np.testing.assert_allclose(predictor.predict_proba(big), trained.output(big), atol=1e-12)
     small = holdout.iloc[:50]
     np.testing.assert_allclose(predictor.predict_proba(small), trained.output(small), atol=1e-5)

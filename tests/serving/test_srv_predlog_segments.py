@@ -141,3 +141,19 @@ def test_after_a_crash_segments_are_whole_and_spilled_rows_are_recovered(
     assert set(before["request_id"]) <= set(after["request_id"])
     assert not list(tmp_path.glob(".spill/*/*.arrow"))
     assert (after["x"] == after["request_id"].str[1:].astype(float)).all()
+
+
+def test_object_outputs_and_badly_shaped_inputs(tmp_path: Path) -> None:
+    """String labels (an object array) are kept as they are; inputs that do not fit the
+    outputs and columns are left out with an error in the log, never raised to the caller."""
+    with PredictionLog(tmp_path, PredictionLogSpec()) as log:
+        labels = np.array(["yes", "no"], dtype=object)
+        log.write("m", 1, "a", np.ones((2, 2)), ("x", "y"), labels, 0.1, AT)
+        log.write("m", 1, "b", np.ones((1, 1)), ("x", "y"), np.array(["no"], dtype=object), 0.1, AT)
+        log.write("n", 1, "c", np.ones((3, 2)), ("x", "y"), np.ones(2), 0.1, AT)
+        log.write("n", 1, "d", np.array([4.0, 5.0]), ("x", "y"), np.array([1.0]), 0.1, AT)
+    df = read_predictions(tmp_path, "m")
+    assert df["request_id"].tolist() == ["a", "a"] and df["output"].tolist() == ["yes", "no"]
+    assert read_predictions(tmp_path, "n")[["request_id", "x", "y"]].values.tolist() == [
+        ["d", 4.0, 5.0]
+    ]

@@ -193,6 +193,7 @@ class _Worker:
         return {
             "loop": "uvloop",
             "http": "httptools",
+            "ws": "none",  # no websocket routes: skips importing the websockets package
             "lifespan": "auto",
             "access_log": False,  # AccessLog writes it, with the request id
             "log_level": self.options.log_level.lower(),

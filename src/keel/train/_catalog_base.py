@@ -22,16 +22,18 @@ import contextlib
 import functools
 import importlib
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-import optuna
 from sklearn.base import is_classifier
 from threadpoolctl import ThreadpoolController
 
 from keel.errors import TrainError
 from keel.train._catalog_common import Context, OnRound, check_classes
 from keel.train._spaces import Dimension, SpaceOverride, clip, merge, suggest
+
+if TYPE_CHECKING:
+    import optuna  # annotations only: optuna loads when a study runs
 
 __all__ = ["Algorithm"]
 

@@ -18,7 +18,6 @@ from typing import Any, ClassVar
 
 import lightgbm
 import numpy as np
-import xgboost
 
 from keel.train._catalog_base import Algorithm
 from keel.train._catalog_common import (
@@ -200,6 +199,8 @@ class XGBoost(Algorithm):
 
     def _make(self, params: dict[str, Any], context: Context, seed: int) -> Any:
         params = {"n_estimators": MAX_ROUNDS, **params}
+        import xgboost  # 20 MB and 20 ms: loaded for XGBoost models only (keel serve too)
+
         model = xgboost.XGBRegressor if context.task == "regression" else xgboost.XGBClassifier
         return model(tree_method="hist", random_state=seed, n_jobs=context.n_jobs, **params)
 
@@ -225,6 +226,10 @@ class XGBoost(Algorithm):
             y = np.searchsorted(classes, y)
             if sample_weight is None:
                 sample_weight = balanced_weights(y, context.class_weight)
+        import xgboost
+
+        from keel.train._catalog_xgboost import XGBoostReporter, XGBoostSaver
+
         kwargs: dict[str, Any] = {"sample_weight": sample_weight, "verbose": False}
         stopping: int | None = None
         callbacks: list[xgboost.callback.TrainingCallback] = []
@@ -234,10 +239,10 @@ class XGBoost(Algorithm):
                 y_valid = np.searchsorted(classes, y_valid)
             kwargs["eval_set"] = [(X_valid, y_valid)]
             stopping = early_stopping_rounds or None
-            callbacks = [_XGBoostReporter(on_round)] if on_round is not None else []
+            callbacks = [XGBoostReporter(on_round)] if on_round is not None else []
         estimator.set_params(n_estimators=capped(estimator.n_estimators, max_rounds))
         if checkpoint is not None:
-            callbacks.append(_XGBoostSaver(checkpoint))
+            callbacks.append(XGBoostSaver(checkpoint))
             if checkpoint.resume is not None:
                 done, model = checkpoint.resume
                 booster = xgboost.Booster()
@@ -256,31 +261,3 @@ class XGBoost(Algorithm):
             return int(estimator.best_iteration) + 1
         except AttributeError:  # it did not stop early
             return int(estimator.get_booster().num_boosted_rounds())
-
-
-class _XGBoostSaver(xgboost.callback.TrainingCallback):
-    def __init__(self, checkpoint: FitCheckpoint):
-        super().__init__()
-        self.checkpoint = checkpoint
-
-    def after_iteration(self, model: Any, epoch: int, evals_log: dict[str, Any]) -> bool:
-        rounds = model.num_boosted_rounds()  # counts the rounds of an xgb_model too
-        if rounds % self.checkpoint.every == 0:
-            self.checkpoint.save(rounds, bytes(model.save_raw(raw_format="ubj")))
-        return False
-
-
-class _XGBoostReporter(xgboost.callback.TrainingCallback):
-    def __init__(self, on_round: OnRound):
-        super().__init__()
-        self.on_round = on_round
-
-    def after_iteration(self, model: Any, epoch: int, evals_log: dict[str, Any]) -> bool:
-        rounds = epoch + 1
-        if rounds % REPORT_EVERY == 0 and evals_log:
-            history = next(iter(evals_log.values()))
-            try:
-                self.on_round(rounds, float(list(history.values())[-1][-1]))
-            except StopFitting:
-                return True  # XGBoost stops and keeps the rounds so far
-        return False

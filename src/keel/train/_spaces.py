@@ -20,11 +20,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
-
-import optuna
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from keel.errors import TrainError
+
+if TYPE_CHECKING:
+    import optuna  # annotations only: optuna loads when a study runs
 
 __all__ = ["Choice", "Dimension", "Fixed", "Range", "SpaceOverride", "clip", "merge", "suggest"]
 
