@@ -4,16 +4,14 @@ compared on the same rows."""
 
 from __future__ import annotations
 
-import json
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from keel._workspace_train import HOLDOUT_ARTIFACT, MODEL_KIND, STUDY_KIND
+from keel._workspace_train import MODEL_KIND, STUDY_KIND
 from keel.config import KeelConfig
-from keel.errors import ArtifactError, EvaluationError
+from keel.errors import EvaluationError
 from keel.store import SQLStore
 
 if TYPE_CHECKING:
@@ -60,6 +58,7 @@ class EvaluateMethods:
         read_data: Callable[..., Loaded]
         load_snapshot: Callable[..., tuple[pd.DataFrame, Any]]
         load_model: Callable[..., Any]
+        holdout_record: Callable[[str], dict[str, Any] | None]
         start_run: Callable[..., ActiveRun]
         get_run: Callable[[str], RunRecord]
         search_runs: Callable[..., list[RunRecord]]
@@ -196,16 +195,13 @@ class EvaluateMethods:
         )
 
     def _with_holdout(self, model: Any, run: RunRecord) -> EvaluatedModel:
-        try:
-            with tempfile.TemporaryDirectory() as folder:
-                path = self.download_artifact(run.run_id, HOLDOUT_ARTIFACT, Path(folder) / "h")
-                held_out = json.loads(path.read_text())
-        except ArtifactError:  # an older run: no record of its held-out rows
+        held_out = self.holdout_record(run.run_id)
+        if held_out is None:  # an older run: no record of its held-out rows
             raise EvaluationError(
                 f"The model run {run.run_id} has no record of its held-out rows (trained by an "
                 "older keel): pass the data to evaluate on (--data).",
                 field="data",
-            ) from None
+            )
         frame, _ = self.load_snapshot(held_out["snapshot"])
         rows = frame.iloc[held_out["rows"]]
         data = f"held-out rows ({len(rows):,}) of snapshot {held_out['snapshot'][:12]}"

@@ -4,16 +4,14 @@ model references resolved to packages and predictors; exports and MLflow imports
 
 from __future__ import annotations
 
-import json
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from keel._workspace_train import HOLDOUT_ARTIFACT, MODEL_KIND
+from keel._workspace_train import MODEL_KIND
 from keel.config import KeelConfig
 from keel.errors import ArtifactError, ModelError
 from keel.store import SQLStore
@@ -46,6 +44,7 @@ class ModelsMethods:
         search_runs: Callable[..., list[RunRecord]]
         download_artifact: Callable[..., Path]
         _model_run: Callable[[str | None], RunRecord]
+        holdout_record: Callable[[str], dict[str, Any] | None]
 
     @property
     def registry(self) -> Registry:
@@ -215,18 +214,13 @@ class ModelsMethods:
     # -- the rows of a model run ---------------------------------------------------------
 
     def _model_rows(self, record: RunRecord) -> _ModelRows:
-        try:
-            with tempfile.TemporaryDirectory() as folder:
-                path = self.download_artifact(
-                    record.run_id, HOLDOUT_ARTIFACT, Path(folder) / "holdout"
-                )
-                held_out = json.loads(path.read_text())
-        except ArtifactError:
+        held_out = self.holdout_record(record.run_id)
+        if held_out is None:
             raise ModelError(
                 f"The model run {record.run_id} has no record of its held-out rows (trained by "
                 "an older keel), so its ONNX graph cannot be checked: train it again.",
                 field="run",
-            ) from None
+            )
         frame, schema = self.load_snapshot(held_out["snapshot"])
         target = held_out["target"]
         labelled = frame.loc[frame[target].notna()]
@@ -273,23 +267,9 @@ class _ModelRows:
 
 
 def git_commit(folder: Path) -> str | None:
-    """The commit checked out in ``folder``'s git repository (with ``+dirty`` when files
-    differ from it), or None outside a repository."""
-    try:
-        head = subprocess.run(
-            ["git", "-C", str(folder), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
-        status = subprocess.run(
-            ["git", "-C", str(folder), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return f"{head}+dirty" if status else head
+    """The commit checked out in ``folder``'s git repository (with ``+dirty`` when tracked
+    files differ from it), or None outside a repository."""
+    from keel.tracking._process import git_state
+
+    commit, dirty = git_state(folder)
+    return f"{commit}+dirty" if commit and dirty else commit

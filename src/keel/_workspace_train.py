@@ -3,13 +3,15 @@ to the workspace's data, with the study, every trial and the final model tracked
 
 from __future__ import annotations
 
+import json
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from keel.config import KeelConfig
-from keel.errors import ConfigError, GateFailedError, TrainError
+from keel.errors import ArtifactError, ConfigError, GateFailedError, TrainError
 from keel.store import SQLStore
 
 if TYPE_CHECKING:
@@ -114,6 +116,16 @@ class TrainMethods:
             "Workspace.train()) first."
         )
         return load_kept(self, run_id, MODEL_ARTIFACT, self.model_path, load_model, missing)
+
+    def holdout_record(self, run_id: str) -> dict[str, Any] | None:
+        """The held-out rows of a model run (``{"snapshot", "target", "rows"}``: positions
+        in the snapshot), or None for a run trained before keel recorded them."""
+        try:
+            with tempfile.TemporaryDirectory() as folder:
+                path = self.download_artifact(run_id, HOLDOUT_ARTIFACT, Path(folder) / "holdout")
+                return dict(json.loads(path.read_text()))
+        except ArtifactError:
+            return None
 
     def _target_column(self, frame: pd.DataFrame) -> str:
         data = self.config.data

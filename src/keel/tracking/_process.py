@@ -44,9 +44,10 @@ GIT_STATE_TTL_S = 10.0
 _git_cache: dict[str, tuple[float, tuple[str | None, bool | None]]] = {}
 
 
-def git_state() -> tuple[str | None, bool | None]:
-    """(commit, dirty) of the git work tree around the current folder; (None, None) outside."""
-    cwd = os.getcwd()
+def git_state(folder: str | os.PathLike[str] | None = None) -> tuple[str | None, bool | None]:
+    """(commit, dirty) of the git work tree around ``folder`` (the current folder when None);
+    (None, None) outside one."""
+    cwd = os.fspath(folder) if folder is not None else os.getcwd()
     now = time.monotonic()
     cached = _git_cache.get(cwd)
     if cached is None or now - cached[0] > GIT_STATE_TTL_S:
