@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 
 import keel
+from keel.store import SQLStore
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -73,3 +74,17 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[keel.
     ws = keel.Workspace.init(tmp_path / "ws", project="test")
     yield ws
     ws.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SQLStore]:
+    """An open SQLStore, once on SQLite and once on the real PostgreSQL (a fresh database
+    each); a test module may define its own ``store`` instead."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'keel.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    opened = SQLStore(url)
+    opened.open()
+    yield opened
+    opened.close()

@@ -78,7 +78,12 @@ def _modules_with_examples(package: str) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "module", _modules_with_examples("keel.models") + _modules_with_examples("keel.serving")
+    "module",
+    [
+        module
+        for package in ("keel.models", "keel.serving", "keel.rollout", "keel.experiments")
+        for module in _modules_with_examples(package)
+    ],
 )
 def test_layer_docstring_examples(
     module: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -14,7 +14,7 @@ ALLOWED = {
     "store": set(),
     "tracking": {"store"},
     "testing": {"store", "tracking"},
-    "config": {"features", "train", "evaluate", "serving"},
+    "config": {"features", "train", "evaluate", "serving", "rollout"},
     "workspace": {
         "config",
         "store",
@@ -26,6 +26,7 @@ ALLOWED = {
         "_workspace_evaluate",
         "_workspace_models",
         "_workspace_serving",
+        "_workspace_rollout",
     },
     "_workspace_data": {"config", "store", "data"},
     "_workspace_features": {"config", "store", "data", "features", "tracking"},
@@ -75,7 +76,12 @@ ALLOWED = {
     # Serving never trains: it reads packages (models) and the signature (data).
     "serving": {"store", "tracking", "data", "features", "evaluate", "models"},
     # The serving façade: packages from the registry (models), servers and tokens (serving).
-    "_workspace_serving": {"config", "store", "models", "serving"},
+    "_workspace_serving": {"config", "store", "models", "serving", "rollout"},
+    # Statistics only: experiments know nothing of models or servers.
+    "experiments": set(),
+    # Deployments route between served versions (serving's Router seam) by evidence.
+    "rollout": {"store", "data", "models", "serving", "experiments"},
+    "_workspace_rollout": {"config", "store", "models", "serving", "rollout", "experiments"},
     "_workspace_models": {
         "config",
         "store",

@@ -5,7 +5,7 @@ prediction log goes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +15,8 @@ from keel.store import SQLStore
 
 if TYPE_CHECKING:
     from keel.models import AliasEvent, ModelPackage, Registry
+    from keel.rollout import Decision, DeploymentState
+    from keel.rollout._serve import DeploymentServing
     from keel.serving import ServeSpec
     from keel.serving._host import ModelHost
     from keel.serving._tokens import TokenChecker, TokenRow
@@ -35,6 +37,21 @@ class ServingMethods:
         @property
         def package_cache(self) -> Path: ...
 
+    if TYPE_CHECKING:  # provided by RolloutMethods
+
+        def deployment(self, name: str) -> DeploymentState: ...
+
+        def advance_deployment(self, name: str, *, now: float | None = None) -> Decision: ...
+
+        def add_deployment_counts(
+            self,
+            name: str,
+            epoch: int,
+            counts: Mapping[tuple[int, str], float],
+            *,
+            at: float | None = None,
+        ) -> None: ...
+
     # -- the server ----------------------------------------------------------------------
 
     def serve(
@@ -45,12 +62,14 @@ class ServingMethods:
         log_level: str = "info",
         access_log: bool = True,
         ready: Callable[[str, list[str], ServeSpec], None] | None = None,
+        deployments: Sequence[str] | None = None,
     ) -> int:
-        """Serve ``refs`` (keel.yaml's ``serve.models`` when None) until SIGINT or SIGTERM,
-        then finish in-flight requests; returns the exit code.
+        """Serve ``refs`` and ``deployments`` (keel.yaml's ``serve.models`` and
+        ``serve.deployments`` when neither is given) until SIGINT or SIGTERM, then finish
+        in-flight requests; returns the exit code.
 
         ``overrides`` replace keel.yaml's ``serve:`` settings (host, port, workers, auth,
-        poll_s); ``ready`` is called with the URL, the model names and the settings once
+        poll_s); ``ready`` is called with the URL, the names served and the settings once
         the server listens.
         """
         from keel.serving._server import ServerOptions
@@ -62,13 +81,21 @@ class ServingMethods:
         spec = self.serve_spec(overrides or {})
         # Before any model (and so LightGBM's OpenMP runtime) loads: see _server_threads.
         configure_threads(spec.workers)
-        chosen = list(refs or spec.models)
-        host = self.serving_host(chosen)
+        # Names given here replace keel.yaml's lists: `keel serve -d api` serves api only.
+        given = bool(refs) or bool(deployments)
+        named = list(deployments or ()) if given else list(spec.deployments)
+        chosen = list(refs or ()) if given else list(spec.models)
+        host = self.serving_host(chosen, allow_none=bool(named))
+        rollouts = self.serving_deployments(named, spec, host.names()) if named else None
+        app_options: dict[str, Any] = {"rollback": self.serving_rollback(chosen)}
+        if rollouts is not None:
+            app_options["deployments"] = rollouts.table
         options = ServerOptions(
             log_level=log_level,
             access_log=access_log,
-            app_options={"rollback": self.serving_rollback(chosen)},
+            app_options=app_options,
             after_fork=self.serving_after_fork,
+            on_worker=None if rollouts is None else rollouts.start,
         )
         return run_server(
             host,
@@ -76,7 +103,9 @@ class ServingMethods:
             auth=self._serving_auth(spec),
             metrics_factory=_metrics_factory,
             log_factory=self._prediction_log_factory(spec),
-            ready=None if ready is None else (lambda url: ready(url, host.names(), spec)),
+            ready=None
+            if ready is None
+            else (lambda url: ready(url, [*host.names(), *named], spec)),
             resolve=self.serving_version,
             options=options,
         )
@@ -122,7 +151,41 @@ class ServingMethods:
 
     # -- models ------------------------------------------------------------------------
 
-    def serving_host(self, refs: Sequence[str] | None = None) -> ModelHost:
+    def serving_deployments(
+        self, names: Sequence[str], spec: ServeSpec | None = None, models: Sequence[str] = ()
+    ) -> DeploymentServing:
+        """The deployments ``names`` ready to serve: their states read from the store and
+        every version they name loaded and warmed, with this workspace's callbacks for
+        state polls, counter flushes and controller ticks (keel.rollout._serve).
+
+        Raises:
+            ConfigError: a deployment has the name of a served model.
+            RolloutError, RegistryError: a deployment or one of its versions does not
+                exist; raised before any socket is opened.
+        """
+        from keel.rollout._serve import DeploymentServing
+
+        clash = sorted(set(names) & set(models))
+        if clash:
+            raise ConfigError(
+                f"The 'deployments' setting of serve must not name a served model. Got "
+                f"{clash[0]!r}, which is both, instead: serve the model through its "
+                "deployment only.",
+                field="serve.deployments",
+            )
+        spec = spec or self.serve_spec({})
+        return DeploymentServing(
+            names,
+            state_of=self.deployment,
+            load=self.serving_load,
+            add_counts=self.add_deployment_counts,
+            tick=self.advance_deployment,
+            spec=spec.rollout,
+        )
+
+    def serving_host(
+        self, refs: Sequence[str] | None = None, *, allow_none: bool = False
+    ) -> ModelHost:
         """Load and warm the models to serve: ``refs`` (``name@alias``, ``name/3``, ``name``
         or a package path), or keel.yaml's ``serve.models`` when none are given.
 
@@ -133,8 +196,8 @@ class ServingMethods:
         """
         from keel.serving._host import ModelHost
 
-        chosen = list(refs or self.config.serve.models)
-        if not chosen:
+        chosen = list(refs or ()) if refs or allow_none else list(self.config.serve.models)
+        if not chosen and not allow_none:
             raise ConfigError(
                 "No model to serve: name one (keel serve churn@champion) or list them under "
                 "serve.models in keel.yaml.",

@@ -22,6 +22,7 @@ from pydantic import ValidationError as PydanticValidationError
 from keel.errors import ConfigError
 from keel.evaluate._spec import EvaluateSpec
 from keel.features._spec import FeatureSpec
+from keel.rollout._spec import DeploySpec
 from keel.serving._spec import ServeSpec
 from keel.train._spec import TrainSpec
 
@@ -101,6 +102,8 @@ class KeelConfig(_Section):
     gates: dict[str, str] = Field(default_factory=dict)
     #: What `keel serve` answers for and how it behaves under load (keel.serving.ServeSpec).
     serve: ServeSpec = Field(default_factory=ServeSpec)
+    #: The named endpoint `keel deploy` rolls out and its strategy (keel.rollout.DeploySpec).
+    deploy: DeploySpec = Field(default_factory=DeploySpec)
 
     @field_validator("gates")
     @classmethod

@@ -15,6 +15,7 @@
      ├── ModelError             a model package, export or prediction call is wrong (.field)
      │    ├── PackageError      a package is malformed, tampered with or too new (.file)
      │    └── RegistryError     an unknown model, version or alias; a forbidden change
+     ├── RolloutError           an unknown deployment, an impossible transition, a lost race
      ├── StoreError             the metadata database or artifact store
      │    ├── StoreVersionError  the store was written by a newer keel
      │    ├── ArtifactError      a bad artifact name, a missing artifact
@@ -45,6 +46,7 @@ __all__ = [
     "PackageError",
     "ParamConflictError",
     "RegistryError",
+    "RolloutError",
     "RunNotFoundError",
     "SchemaError",
     "SnapshotNotFoundError",
@@ -175,6 +177,20 @@ class PackageError(ModelError):
 class RegistryError(ModelError):
     """A registry call names an unknown model, version or alias, or asks for a change the
     registry forbids (deleting a version an alias points at, rolling back with no history)."""
+
+
+class RolloutError(KeelError):
+    """A deployment call names an unknown deployment, asks for a transition its state does
+    not allow (rolling back with nothing to roll back to), or lost a race with another
+    writer twice.
+
+    Attributes:
+        deployment: the deployment's name, when there is one.
+    """
+
+    def __init__(self, message: str, *, deployment: str | None = None):
+        super().__init__(message)
+        self.deployment = deployment
 
 
 class StoreError(KeelError):

@@ -14,6 +14,7 @@ from keel._workspace_data import DataMethods
 from keel._workspace_evaluate import EvaluateMethods
 from keel._workspace_features import FeatureMethods
 from keel._workspace_models import ModelsMethods
+from keel._workspace_rollout import RolloutMethods
 from keel._workspace_serving import ServingMethods
 from keel._workspace_train import TrainMethods
 from keel.config import CONFIG_FILE, KeelConfig, load_config
@@ -29,7 +30,13 @@ STORE_URL_ENV = "KEEL_STORE_URL"
 
 
 class Workspace(
-    DataMethods, FeatureMethods, TrainMethods, EvaluateMethods, ModelsMethods, ServingMethods
+    DataMethods,
+    FeatureMethods,
+    TrainMethods,
+    EvaluateMethods,
+    ModelsMethods,
+    ServingMethods,
+    RolloutMethods,
 ):
     """A keel project on disk: its keel.yaml, metadata store and artifact store.
 

@@ -7,7 +7,6 @@ import doctest
 import math
 import pickle
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -33,18 +32,6 @@ def rows(ids: list, hours: list, spend: list, visits: list | None = None) -> pd.
 
 def seconds(hours: float) -> float:
     return (T0 + pd.Timedelta(hours=hours)).value / 1e9
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SQLStore]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'keel.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    opened = SQLStore(url)
-    opened.open()
-    yield opened
-    opened.close()
 
 
 @pytest.fixture(params=["memory", "store"])

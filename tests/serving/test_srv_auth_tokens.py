@@ -20,18 +20,6 @@ from keel.serving._tokens import (
 from keel.store import SQLStore
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'k.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    opened = SQLStore(url)
-    opened.open()
-    yield opened
-    opened.close()
-
-
 def test_a_new_token_is_random_and_only_its_digest_is_stored(
     store: SQLStore, tmp_path: Path
 ) -> None:
@@ -41,7 +29,7 @@ def test_a_new_token_is_random_and_only_its_digest_is_stored(
     assert record.token_id == token_id_of(secret) and record.role == "deployer"
     assert check(store, secret) == "deployer"
     if store.dialect == "sqlite":
-        assert secret.encode() not in (tmp_path / "k.db").read_bytes()
+        assert secret.encode() not in (tmp_path / "keel.db").read_bytes()
     assert all(secret not in repr(vars(row)) for row in list_tokens(store))
 
 

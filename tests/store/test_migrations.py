@@ -17,6 +17,9 @@ def _keel_tables_only(name: str | None, kind: str, parents: dict) -> bool:
 
 # Tables that revisions after 0003 create, children first.
 _TABLES_AFTER_0003 = (
+    "deployment_counts",
+    "deployment_events",
+    "deployments",
     "api_tokens",
     "alias_events",
     "model_aliases",

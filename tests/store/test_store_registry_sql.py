@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from keel.errors import RegistryError
@@ -12,18 +9,6 @@ from keel.store import SQLStore
 from keel.store._sql_registry import NewVersion, held_versions
 
 DIGEST = "ab" * 32
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SQLStore]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'keel.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    store = SQLStore(url)
-    store.open()
-    yield store
-    store.close()
 
 
 def _register(store: SQLStore, name: str = "churn", digest: str = DIGEST, **kwargs: object):

@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy.exc import IntegrityError
 
 from keel.store import SQLStore
 from keel.store._sql_tokens import TokenRow
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'k.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    opened = SQLStore(url)
-    opened.open()
-    yield opened
-    opened.close()
 
 
 def _row(token_id: str, digest: str, **fields) -> TokenRow:

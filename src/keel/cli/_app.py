@@ -12,6 +12,7 @@ from typer.core import TyperGroup
 from keel.cli import (
     data,
     demo,
+    deploy,
     evaluate,
     experiments,
     features,
@@ -100,5 +101,8 @@ app.command("compare")(evaluate.compare)
 app.add_typer(models.app, name="models")
 app.command("serve")(serve.serve)
 app.add_typer(tokens.app, name="tokens")
+app.command("deploy")(deploy.deploy)
+app.command("rollback")(deploy.rollback)
+app.add_typer(deploy.app, name="deployments")
 app.command("gc")(gc.gc)
 app.command("demo")(demo.demo)

@@ -1,5 +1,6 @@
-"""``keel serve``: answer for registered models over HTTP (Open Inference Protocol v2 and a
-JSON API) until Ctrl-C or SIGTERM, which finish the requests in flight first."""
+"""``keel serve``: answer for registered models and deployments over HTTP (Open Inference
+Protocol v2 and a JSON API) until Ctrl-C or SIGTERM, which finish the requests in flight
+first."""
 
 from __future__ import annotations
 
@@ -72,6 +73,17 @@ def serve(
             help="Seconds between registry polls for alias moves (hot swap); 0: never.",
         ),
     ] = None,
+    deployment: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--deployment",
+            "-d",
+            metavar="NAME",
+            show_default="serve.deployments",
+            help="A deployment (keel deploy NAME) to answer at /predict/NAME, routing each "
+            "request to one of its versions; repeat for several.",
+        ),
+    ] = None,
     log_level: Annotated[
         str, typer.Option("--log-level", help=f"One of {', '.join(_LOG_LEVELS)}.")
     ] = "info",
@@ -90,6 +102,7 @@ def serve(
             log_level=log_level,
             access_log=access_log,
             ready=_announce,
+            deployments=deployment,
         )
     if code:
         raise typer.Exit(code)

@@ -48,7 +48,7 @@ _LAZY: dict[str, str] = {
     "ModelPackage": "keel.models._package",
     "load_package": "keel.models._package",
     "read_manifest": "keel.models._package",
-    "write_package": "keel.models._package",
+    "write_package": "keel.models._package_write",
     "zip_package": "keel.models._package",
     "OnnxExport": "keel.models._onnx",
     "export_onnx": "keel.models._onnx",
@@ -76,9 +76,9 @@ if TYPE_CHECKING:
         ModelPackage,
         load_package,
         read_manifest,
-        write_package,
         zip_package,
     )
+    from keel.models._package_write import write_package
     from keel.models._predictor import Predictor
     from keel.models._quantize import QuantizeResult, quantize_onnx
     from keel.models._refs import ModelRef, parse_ref

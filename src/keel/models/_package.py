@@ -20,6 +20,7 @@ Example:
     >>> from sklearn.linear_model import LogisticRegression
     >>> from keel.data import infer_schema
     >>> from keel.models._trained import Trained
+    >>> from keel.models import write_package
     >>> frame = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0]})
     >>> model = LogisticRegression().fit(frame, [0, 0, 1, 1])
     >>> trained = Trained.from_estimator(model, infer_schema(frame))
@@ -46,9 +47,9 @@ from keel.errors import PackageError, SchemaError
 from keel.models._manifest import FORMAT_VERSION, MANIFEST
 from keel.models._manifest_json import dumps_json
 from keel.models._package_read import read_manifest, read_verified
-from keel.models._package_write import write_package
 
 if TYPE_CHECKING:
+    from keel.models._package_write import write_package
     from keel.models._predictor import Predictor
     from keel.models._trained import Trained
 
@@ -198,3 +199,13 @@ def _schema(data: bytes, file: str) -> Schema:
         return Schema.from_json(data.decode("utf-8"), source=file)
     except (SchemaError, UnicodeDecodeError) as exc:
         raise PackageError(f"{file} is not a valid schema: {exc}", file=file) from None
+
+
+def __getattr__(name: str) -> Any:
+    # Writing imports the train catalog and every converter; loading a package to serve it
+    # needs none of them (see keel.models._package_lazy), so the writer loads on first use.
+    if name == "write_package":
+        from keel.models._package_write import write_package
+
+        return write_package
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

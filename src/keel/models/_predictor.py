@@ -25,11 +25,15 @@ from keel.errors import ModelError
 from keel.models._onnx import OnnxExport
 from keel.models._onnx_input import schema_matrix
 from keel.models._onnx_parity import graph_output, open_session
-from keel.models._predictor_batch import NATIVE_BATCH_ROWS, native_batches
-from keel.models._predictor_native import native_output_one
+from keel.models._package_lazy import LazyTrained
 from keel.models._predictor_record import record_error
 
 __all__ = ["Predictor"]
+
+#: From this many rows a batch may run the graph's feature nodes with numpy and the native
+#: booster (keel.models._predictor_batch), imported only then: a server answering single
+#: records never loads LightGBM or the train catalog.
+NATIVE_BATCH_ROWS = 10_000
 
 BACKENDS = ("auto", "onnx", "native")
 
@@ -98,8 +102,9 @@ class Predictor:
         if backend == "auto" and package.manifest.get("compiled"):
             from keel.models._compile import load_compiled
 
-            compiled = load_compiled(package, package.trained(), graph)
-        return cls(package.trained(), export, backend, compiled=compiled)
+            compiled = load_compiled(package, LazyTrained(package), graph)
+        trained = package.trained() if graph is None or backend == "native" else None
+        return cls(trained or LazyTrained(package), export, backend, compiled=compiled)
 
     # ---------------------------------------------------------------- single records
 
@@ -118,6 +123,8 @@ class Predictor:
             return self._compiled_one.output_one(row)
         session = self._one_session
         if session is None:
+            from keel.models._predictor_native import native_output_one
+
             return native_output_one(self.trained, record)
         if self.scope == "pipeline":
             # RecordValidator's float64 row is the graph's input as it is: a view, no copy.
@@ -161,6 +168,8 @@ class Predictor:
         inputs = schema_matrix(frame, self.trained.schema, self._dtype)
         if len(inputs) >= NATIVE_BATCH_ROWS and self._dtype is np.float64:
             if self._native_batches is None:
+                from keel.models._predictor_batch import native_batches
+
                 self._native_batches = native_batches(self._graph, self.trained) or False  # type: ignore[arg-type]
             if self._native_batches:
                 return self._native_batches.output_of(inputs)

@@ -15,13 +15,14 @@ from typing import Any
 import numpy as np
 
 from keel.models._onnx_parity import open_session
+from keel.models._predictor import NATIVE_BATCH_ROWS
 from keel.models._predictor_features import numpy_features
 from keel.models._trained import combine
 
 __all__ = ["NATIVE_BATCH_FAMILIES", "NATIVE_BATCH_ROWS", "FeatureBatches"]
 
-#: From this many rows, a batch of these families runs natively behind the feature nodes.
-NATIVE_BATCH_ROWS = 10_000
+#: From NATIVE_BATCH_ROWS rows, a batch of these families runs natively behind the feature
+#: nodes.
 NATIVE_BATCH_FAMILIES = frozenset({"lightgbm", "xgboost"})
 #: Rows per chunk of a large batch (see FeatureBatches.output_of).
 CHUNK_ROWS = 65_536

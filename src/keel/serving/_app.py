@@ -25,6 +25,7 @@ from starlette.routing import Route
 from keel.errors import RegistryError
 from keel.serving._app_context import Call, Context
 from keel.serving._app_request import json_response, load_json, read_body, request_id
+from keel.serving._deploy import finish
 from keel.serving._errors import ApiError, Overloaded, wrong
 from keel.serving._host import ModelHost
 from keel.serving._spec import ServeSpec
@@ -45,6 +46,7 @@ def create_app(
     log: Any = None,
     feedback: Callable[..., Any] | None = None,
     rollback: Callable[[str], Any] | None = None,
+    deployments: Any = None,
 ) -> Starlette:
     """The Starlette app serving ``host``'s models as ``spec`` says.
 
@@ -56,14 +58,20 @@ def create_app(
             for POST /feedback; the prediction log's ``feedback`` when None.
         rollback: called with a model name by POST /admin/rollback to move its alias back
             (the CLI passes one built on the registry); the host then reloads the model.
+        deployments: keel.serving._deploy.Deployments answered at /predict/{name} and
+            /v2/models/{name}/infer by routing each request (keel.rollout keeps them
+            current), or None.
     """
     from keel.serving._json_api import json_routes
     from keel.serving._oip import oip_routes
     from keel.serving._openapi import openapi_routes
 
     context = Context(
-        host, spec, auth=auth, metrics=metrics, log=log, feedback=feedback, rollback=rollback
-    )
+        host, spec, auth=auth, metrics=metrics, log=log, feedback=feedback, rollback=rollback,
+        deployments=deployments,
+    )  # fmt: skip
+    if deployments is not None:
+        deployments.shadows.start(log)
     _report_loads(host, metrics)
     routes = [
         *oip_routes(context),
@@ -98,9 +106,14 @@ def endpoint(context: Context, role: str | None, handler: Handler) -> Callable[.
         except Exception as exc:
             response = _refusal(exc, timeout, call)
         response.headers["x-request-id"] = call.request_id
-        if metrics is not None and call.model is not None:
-            seconds = time.perf_counter() - call.started
+        if call.model is None:
+            return response
+        seconds = time.perf_counter() - call.started
+        if metrics is not None:
             metrics.request(call.model, call.version, response.status_code, seconds)
+        if call.route is not None:
+            response.headers["x-model-version"] = str(call.version)
+            finish(call, response.status_code, seconds)
         return response
 
     return run
@@ -239,5 +252,7 @@ def _lifespan(context: Context) -> Callable[[Starlette], Any]:
         yield
         for runtime in context.runtimes():  # the batchers' worker threads
             runtime.close()
+        if context.deployments is not None:
+            context.deployments.shadows.close()
 
     return lifespan

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -25,19 +25,41 @@ from keel.serving._errors import ApiError, wrong
 from keel.serving._host import ModelHost, ServedModel
 from keel.serving._spec import ServeSpec
 
+if TYPE_CHECKING:
+    from keel.serving._deploy import Deployments
+
 __all__ = ["Call", "Context", "Runtime"]
 
 
 class Call:
-    """One request in flight: its id, and the model version that answered (for metrics)."""
+    """One request in flight: its id, and the model version that answered (for metrics).
+    A request to a deployment also carries its route, its shadows and what its counters
+    need of the answer (keel.serving._deploy)."""
 
-    __slots__ = ("model", "request_id", "started", "version")
+    __slots__ = (
+        "label",
+        "model",
+        "out",
+        "request_id",
+        "route",
+        "rows",
+        "score",
+        "shadows",
+        "started",
+        "version",
+    )
 
     def __init__(self, request_id: str, started: float):
         self.request_id = request_id
         self.started = started
         self.model: str | None = None
         self.version: int | None = None
+        self.route: Any = None
+        self.shadows: tuple[int, ...] = ()
+        self.rows: np.ndarray | None = None
+        self.out: np.ndarray | None = None
+        self.score: float | None = None
+        self.label: Any = None
 
 
 class Runtime:
@@ -89,8 +111,10 @@ class Context:
         log: Any = None,
         feedback: Callable[..., Any] | None = None,
         rollback: Callable[[str], Any] | None = None,
+        deployments: Deployments | None = None,
     ):
         self.host, self.spec = host, spec
+        self.deployments = deployments
         self.auth, self.metrics, self.log = auth, metrics, log
         self.feedback, self.rollback = feedback, rollback
         # Keyed by the ServedModel object: a swapped-out version's runtime goes with it once
@@ -104,7 +128,14 @@ class Context:
         try:
             served = self.host.get(name)
         except ModelError as exc:
-            return ApiError(404, str(exc), [wrong("model", name, f"one of {self.host.names()}")])
+            names = self.names()
+            message = str(exc)
+            if self.deployments is not None:
+                message = (
+                    f"No model or deployment named {name!r} is served here; served: "
+                    f"{', '.join(map(repr, names)) or 'none'}."
+                )
+            return ApiError(404, message, [wrong("model", name, f"one of {names}")])
         if version is not None and version != str(served.version):
             return ApiError(
                 404,
@@ -113,6 +144,35 @@ class Context:
                 [wrong("version", version, str(served.version))],
             )
         return served
+
+    def served(
+        self,
+        name: str,
+        call: Call,
+        request: Any,
+        version: str | None = None,
+        *,
+        counted: bool = True,
+    ) -> ServedModel:
+        """The model version answering ``call``: a served model's, or the one a
+        deployment's router picks (``counted``: a prediction its counters and shadows
+        see; metadata and explanations are not); the 404 to answer otherwise."""
+        deployments = self.deployments
+        if deployments is not None and (route := deployments.get(name)) is not None:
+            picked = route.pick(request, call, version)
+            if not counted:
+                call.route, call.shadows = None, ()
+            return picked
+        served = self.model(name, version)
+        if isinstance(served, ApiError):
+            raise served
+        call.model, call.version = served.name, served.version
+        return served
+
+    def names(self) -> list[str]:
+        """Every name requests may use: served models and deployments."""
+        extra = self.deployments.names() if self.deployments is not None else []
+        return [*self.host.names(), *extra]
 
     def runtime(self, served: ServedModel) -> Runtime:
         runtime = self._runtimes.get(served)

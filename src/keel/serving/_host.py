@@ -30,7 +30,7 @@ from keel.errors import ModelError
 from keel.serving._host_rows import RowsPredict, rows_predict
 from keel.serving._host_warm import measure, warm_rows
 
-__all__ = ["ModelHost", "ServedModel", "Swap", "model_name"]
+__all__ = ["ModelHost", "ServedModel", "Swap", "model_name", "prepare"]
 
 log = logging.getLogger("keel.serving")
 
@@ -180,29 +180,35 @@ class ModelHost:
         return Swap(name, old.version, new.version, new.load_seconds)
 
     def _prepared(self, name: str, ref: str) -> ServedModel:
-        started = time.perf_counter()
-        package, version = self._load(ref)
-        predictor = package.predictor()
-        schema = package.schema
-        validator = RecordValidator(schema)
-        predict = rows_predict(predictor)
-        rows = warm_rows(validator, schema, self._warm_record)
-        row_seconds = measure(predict, rows)
-        classes = predictor.classes
-        model = ServedModel(
-            name=name,
-            version=version,
-            ref=ref,
-            predictor=predictor,
-            schema=schema,
-            package=package,
-            loaded_at=datetime.now(UTC),
-            load_seconds=time.perf_counter() - started,
-            validator=validator,
-            predict_rows=predict,
-            labels=None if classes is None else np.asarray(classes).tolist(),
-            row_seconds=row_seconds,
-        )
+        model = prepare(name, ref, self._load, self._warm_record)
         if self.on_load is not None:
             self.on_load(model)
         return model
+
+
+def prepare(name: str, ref: str, load: Load, warm_record: dict | None = None) -> ServedModel:
+    """Load ``ref`` with ``load``, warm it and return it as served under ``name`` (what a
+    ModelHost does for each model, and a deployment for each of its versions)."""
+    started = time.perf_counter()
+    package, version = load(ref)
+    predictor = package.predictor()
+    schema = package.schema
+    validator = RecordValidator(schema)
+    predict = rows_predict(predictor)
+    rows = warm_rows(validator, schema, warm_record)
+    row_seconds = measure(predict, rows)
+    classes = predictor.classes
+    return ServedModel(
+        name=name,
+        version=version,
+        ref=ref,
+        predictor=predictor,
+        schema=schema,
+        package=package,
+        loaded_at=datetime.now(UTC),
+        load_seconds=time.perf_counter() - started,
+        validator=validator,
+        predict_rows=predict,
+        labels=None if classes is None else np.asarray(classes).tolist(),
+        row_seconds=row_seconds,
+    )

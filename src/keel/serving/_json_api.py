@@ -19,6 +19,8 @@ from starlette.routing import Route
 from keel.serving._app import endpoint
 from keel.serving._app_context import Call, Context
 from keel.serving._app_request import json_response, load_json, read_body
+from keel.serving._deploy import answer_facts
+from keel.serving._deploy_feedback import credit_feedback
 from keel.serving._errors import ApiError, wrong
 from keel.serving._host import ServedModel
 from keel.serving._json_api_records import records_to_rows
@@ -30,13 +32,14 @@ def json_routes(context: Context) -> list[Route]:
     limit = context.spec.limits.max_body_bytes
 
     async def predict(request: Request, call: Call) -> Response:
-        served = _served(context, request, call)
+        served = context.served(request.path_params["name"], call, request)
         rows = records_to_rows(load_json(await read_body(request, limit)), served.validator)
         if isinstance(rows, ApiError):
             raise rows
         out = await context.runtime(served).output(rows)
         predictions, probabilities = predictions_of(served, out)
         context.log_prediction(call, served, rows, out)
+        answer_facts(call, served, rows, out)
         return json_response(
             {
                 "request_id": call.request_id,
@@ -50,7 +53,7 @@ def json_routes(context: Context) -> list[Route]:
     async def explain(request: Request, call: Call) -> Response:
         from keel.serving._explain import explain_record
 
-        served = _served(context, request, call)
+        served = context.served(request.path_params["name"], call, request, counted=False)
         payload = load_json(await read_body(request, limit))
         if not isinstance(payload, dict):
             raise ApiError(
@@ -72,12 +75,22 @@ def json_routes(context: Context) -> list[Route]:
         )
 
     async def feedback(request: Request, call: Call) -> Response:
-        served = _served(context, request, call)
-        request_id, label, reward = _feedback_fields(load_json(await read_body(request, limit)))
+        name = request.path_params["name"]
+        payload = load_json(await read_body(request, limit))
+        request_id, label, reward = _feedback_fields(payload)
+        route = context.deployments.get(name) if context.deployments is not None else None
+        if route is not None:
+            credited = credit_feedback(route, request_id, payload, label, reward)
+            call.model, call.version = name, credited
+        else:
+            served = context.served(name, call, request, counted=False)
+            name = served.name
         sink = context.feedback or getattr(context.log, "feedback", None)
+        if sink is None and route is not None:
+            return json_response({"request_id": request_id, "accepted": True}, 202)
         if sink is None:
             raise ApiError(409, "This server keeps no feedback: the prediction log is off.")
-        sink(served.name, request_id, label=label, reward=reward, at=time.time())
+        sink(name, request_id, label=label, reward=reward, at=time.time())
         return json_response({"request_id": request_id, "accepted": True}, 202)
 
     return [
@@ -85,14 +98,6 @@ def json_routes(context: Context) -> list[Route]:
         Route("/explain/{name}", endpoint(context, "reader", explain), methods=["POST"]),
         Route("/feedback/{name}", endpoint(context, "deployer", feedback), methods=["POST"]),
     ]
-
-
-def _served(context: Context, request: Request, call: Call) -> ServedModel:
-    served = context.model(request.path_params["name"])
-    if isinstance(served, ApiError):
-        raise served
-    call.model, call.version = served.name, served.version
-    return served
 
 
 def predictions_of(served: ServedModel, out: np.ndarray) -> tuple[list[Any], Any]:

@@ -18,6 +18,7 @@ from starlette.routing import Route
 from keel.serving._app import endpoint
 from keel.serving._app_context import Call, Context
 from keel.serving._app_request import json_response, load_json, read_body
+from keel.serving._deploy import answer_facts
 from keel.serving._errors import ApiError, wrong
 from keel.serving._host import ServedModel
 from keel.serving._oip_binary import split_binary
@@ -36,16 +37,16 @@ def oip_routes(context: Context) -> list[Route]:
         return json_response({"live": True})
 
     async def ready(request: Request, call: Call) -> Response:
-        return json_response({"ready": bool(context.host.names())})
+        return json_response({"ready": bool(context.names())})
 
     async def server(request: Request, call: Call) -> Response:
         return json_response({"name": "keel", "version": _keel_version(), "extensions": []})
 
     async def metadata(request: Request, call: Call) -> Response:
-        return json_response(model_metadata(_served(context, request, call)))
+        return json_response(model_metadata(_served(context, request, call, counted=False)))
 
     async def model_ready(request: Request, call: Call) -> Response:
-        served = _served(context, request, call)
+        served = _served(context, request, call, counted=False)
         return json_response({"name": served.name, "ready": True})
 
     async def infer(request: Request, call: Call) -> Response:
@@ -63,6 +64,7 @@ def oip_routes(context: Context) -> list[Route]:
         rows = tensor_rows(payload.get("inputs"), served.validator)
         out = await context.runtime(served).output(rows)
         context.log_prediction(call, served, rows, out)
+        answer_facts(call, served, rows, out)
         answer = {
             "model_name": served.name,
             "model_version": _version(served),
@@ -125,13 +127,9 @@ def output_tensors(served: ServedModel, out: np.ndarray) -> list[dict[str, Any]]
     ]
 
 
-def _served(context: Context, request: Request, call: Call) -> ServedModel:
+def _served(context: Context, request: Request, call: Call, *, counted: bool = True) -> ServedModel:
     params = request.path_params
-    served = context.model(params["name"], params.get("version"))
-    if isinstance(served, ApiError):
-        raise served
-    call.model, call.version = served.name, served.version
-    return served
+    return context.served(params["name"], call, request, params.get("version"), counted=counted)
 
 
 def _keel_version() -> str:

@@ -55,6 +55,9 @@ class ServerOptions:
     after_fork: Callable[[], None] | None = None
     #: When this process started, for the cold-start line (epoch seconds; None: from /proc).
     started_at: float | None = None
+    #: Called in each worker before it serves (background threads: deployment polls,
+    #: counter flushes); returns the function called when the worker stops.
+    on_worker: Callable[[], Callable[[], None]] | None = None
 
 
 def serve(
@@ -180,10 +183,13 @@ class _Worker:
         server = _Uvicorn(uvicorn.Config(wrapped, **self._uvicorn_settings()))
         logger.info("worker %d (pid %d) serving: %s", index, os.getpid(), memory_text())
         release_collection()  # the loaded heap out of the collector's reach: _server_gc
+        halt = self.options.on_worker() if self.options.on_worker is not None else None
         with self._polling():
             try:
                 server.run(sockets=[sock])
             finally:
+                if halt is not None:
+                    halt()
                 if log is not None:
                     log.close()
         logger.info("worker %d (pid %d) stopped", index, os.getpid())

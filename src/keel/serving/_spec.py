@@ -16,7 +16,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-__all__ = ["BatchingSpec", "CacheSpec", "LimitsSpec", "PredictionLogSpec", "ServeSpec"]
+__all__ = [
+    "BatchingSpec",
+    "CacheSpec",
+    "DeploymentsSpec",
+    "LimitsSpec",
+    "PredictionLogSpec",
+    "ServeSpec",
+]
 
 
 class _Spec(BaseModel):
@@ -76,11 +83,34 @@ class PredictionLogSpec(_Spec):
     max_segment_rows: int = Field(100_000, ge=100)
 
 
+class DeploymentsSpec(_Spec):
+    """How a server keeps its deployments (``serve.deployments``) current and counted."""
+
+    #: Seconds between reads of each deployment's state (a new revision is loaded, warmed
+    #: and swapped in).
+    poll_s: float = Field(1.0, gt=0)
+    #: Seconds between flushes of the per-version counters to the store.
+    flush_s: float = Field(1.0, gt=0)
+    #: Seconds between controller ticks (canary steps, rollbacks, bandit weights) this
+    #: server runs for its deployments; 0: leave them to another process.
+    controller_s: float = Field(5.0, ge=0)
+    #: Shadow copies waiting at most; more are dropped (and counted), never waited for.
+    shadow_queue: int = Field(4096, ge=1)
+    #: Seconds the shadow thread lets copies gather before predicting them in one call.
+    shadow_linger_s: float = Field(0.2, ge=0, le=10)
+    #: Request ids remembered for /feedback (version and predicted label).
+    feedback_memory: int = Field(100_000, ge=1)
+
+
 class ServeSpec(_Spec):
     """keel.yaml ``serve:``."""
 
     #: Model references: "name@alias", "name/3", or a package path.
     models: list[str] = Field(default_factory=list)
+    #: Deployments (keel deploy NAME) answered at /predict/NAME by routing each request.
+    deployments: list[str] = Field(default_factory=list)
+    #: How the deployments are polled, counted and controlled.
+    rollout: DeploymentsSpec = Field(default_factory=DeploymentsSpec)
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
     #: Worker processes on one port (the models load once, before the fork).

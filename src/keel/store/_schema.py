@@ -268,3 +268,58 @@ api_tokens = Table(
     Column("expires_at", Float),
     Column("revoked_at", Float),
 )
+
+# Deployments (keel.rollout): one row per named endpoint holding its current state as JSON
+# (keel.rollout.DeploymentState). ``revision`` mirrors the state's revision: a writer updates
+# the row only at the revision it read, so two controllers (or replicas) cannot both move
+# a canary from the same step. ``model`` and ``status`` are copies for listing and filtering.
+deployments = Table(
+    "deployments",
+    metadata,
+    Column("name", String(NAME_MAX), primary_key=True),
+    Column("model", String(NAME_MAX), nullable=False),
+    Column("strategy", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("epoch", Integer, nullable=False),
+    Column("state_json", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+# Every change of a deployment, append-only: never updated, never deleted. ``kind`` is
+# created, updated, switch, advance, promote, rollback, reweight or ended; ``actor`` cli,
+# api or controller; ``evidence_json`` the statistics behind an automatic decision;
+# ``state_json`` the state written by the change.
+deployment_events = Table(
+    "deployment_events",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("deployment", String(NAME_MAX), nullable=False),
+    Column("at", Float, nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("actor", String(NAME_MAX), nullable=False),
+    Column("reason", Text),
+    Column("evidence_json", Text, nullable=False),
+    Column("state_json", Text, nullable=False),
+    Index("ix_deployment_events_deployment_seq", "deployment", "seq"),
+)
+
+# Per-version request counters of a deployment, summed across server replicas: each
+# replica adds its increments (INSERT .. ON CONFLICT DO UPDATE SET value = value + new), so
+# no replica needs to know the others. ``epoch`` is the state's epoch (a new trial starts
+# from zero), ``minute`` is int(unix seconds // 60) for time series, ``counter`` a name
+# from keel.serving's Tally (requests, errors, reward_sum, ...).
+deployment_counts = Table(
+    "deployment_counts",
+    metadata,
+    Column("deployment", String(NAME_MAX), primary_key=True),
+    Column("epoch", Integer, primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("minute", BigInteger, primary_key=True),
+    Column("counter", String(64), primary_key=True),
+    Column("value", Float, nullable=False),
+)

@@ -32,6 +32,7 @@ from keel.store._records import (
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
+    from keel.store._sql_deployments import DeploymentEventRow
     from keel.store._sql_history import HistoryRow
     from keel.store._sql_metrics import MetricRow
     from keel.store._sql_registry import AliasEventRow, ModelRow, NewVersion, VersionRow
@@ -686,6 +687,72 @@ class SQLStore:
 
         with self.writing() as conn:
             return revoke_token(conn, token_id, time.time())
+
+    # -- deployments (see _sql_deployments) ---------------------------------------------
+
+    def deployment_state(self, name: str) -> dict[str, Any] | None:
+        """The current state of a deployment as a JSON object, or None when unknown."""
+        from keel.store._sql_deployments import get_state
+
+        with self.reading() as conn:
+            return get_state(conn, name)
+
+    def deployment_states(self) -> list[dict[str, Any]]:
+        """Every deployment's current state, by name."""
+        from keel.store._sql_deployments import list_states
+
+        with self.reading() as conn:
+            return list_states(conn)
+
+    def write_deployment(
+        self, state: dict[str, Any], event: DeploymentEventRow, *, expected: int | None
+    ) -> bool:
+        """Write a new state with its event in one transaction: a new deployment when
+        ``expected`` is None, else only if the stored revision is still ``expected``.
+        False (nothing written) when another writer got there first."""
+        from sqlalchemy.exc import IntegrityError
+
+        from keel.store._sql_deployments import append_event, write_state
+
+        try:
+            with self.writing() as conn:
+                if not write_state(conn, state, expected, event.at):
+                    return False
+                append_event(conn, event)
+                return True
+        except IntegrityError:  # PostgreSQL: another writer created it since we looked
+            return False
+
+    def deployment_events(self, name: str) -> list[DeploymentEventRow]:
+        """A deployment's changes, oldest first."""
+        from keel.store._sql_deployments import list_events
+
+        with self.reading() as conn:
+            return list_events(conn, name)
+
+    def add_deployment_counts(
+        self, name: str, increments: dict[tuple[int, int, int, str], float]
+    ) -> None:
+        """Add ``{(epoch, version, minute, counter): increment}`` to the shared counters."""
+        from keel.store._sql_deployments import add_counts
+
+        if increments:
+            with self.writing() as conn:
+                add_counts(conn, name, increments)
+
+    def deployment_count_totals(self, name: str, epoch: int) -> list[tuple[int, str, float]]:
+        """``(version, counter, total)`` of one epoch, summed over minutes and replicas."""
+        from keel.store._sql_deployments import count_totals
+
+        with self.reading() as conn:
+            return count_totals(conn, name, epoch)
+
+    def deployment_count_series(self, name: str, epoch: int) -> list[tuple[int, int, str, float]]:
+        """``(minute, version, counter, value)`` of one epoch, in time order."""
+        from keel.store._sql_deployments import count_series
+
+        with self.reading() as conn:
+            return count_series(conn, name, epoch)
 
     # -- maintenance -------------------------------------------------------------------
 
