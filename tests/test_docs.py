@@ -81,7 +81,13 @@ def _modules_with_examples(package: str) -> list[str]:
     "module",
     [
         module
-        for package in ("keel.models", "keel.serving", "keel.rollout", "keel.experiments")
+        for package in (
+            "keel.models",
+            "keel.serving",
+            "keel.rollout",
+            "keel.experiments",
+            "keel.monitoring",
+        )
         for module in _modules_with_examples(package)
     ],
 )

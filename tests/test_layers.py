@@ -14,7 +14,7 @@ ALLOWED = {
     "store": set(),
     "tracking": {"store"},
     "testing": {"store", "tracking"},
-    "config": {"features", "train", "evaluate", "serving", "rollout"},
+    "config": {"features", "train", "evaluate", "serving", "rollout", "monitoring"},
     "workspace": {
         "config",
         "store",
@@ -27,6 +27,7 @@ ALLOWED = {
         "_workspace_models",
         "_workspace_serving",
         "_workspace_rollout",
+        "_workspace_monitoring",
     },
     "_workspace_data": {"config", "store", "data"},
     "_workspace_features": {"config", "store", "data", "features", "tracking"},
@@ -77,6 +78,9 @@ ALLOWED = {
     "serving": {"store", "tracking", "data", "features", "evaluate", "models"},
     # The serving façade: packages from the registry (models), servers and tokens (serving).
     "_workspace_serving": {"config", "store", "models", "serving", "rollout"},
+    # Drift, performance and alerts over what serving logged; never rollout or pipeline.
+    "monitoring": {"store", "tracking", "data", "features", "evaluate", "models", "serving"},
+    "_workspace_monitoring": {"config", "store", "data", "models", "serving", "monitoring"},
     # Statistics only: experiments know nothing of models or servers.
     "experiments": set(),
     # Deployments route between served versions (serving's Router seam) by evidence.

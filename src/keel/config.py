@@ -22,6 +22,7 @@ from pydantic import ValidationError as PydanticValidationError
 from keel.errors import ConfigError
 from keel.evaluate._spec import EvaluateSpec
 from keel.features._spec import FeatureSpec
+from keel.monitoring._spec import MonitorSpec
 from keel.rollout._spec import DeploySpec
 from keel.serving._spec import ServeSpec
 from keel.train._spec import TrainSpec
@@ -104,6 +105,8 @@ class KeelConfig(_Section):
     serve: ServeSpec = Field(default_factory=ServeSpec)
     #: The named endpoint `keel deploy` rolls out and its strategy (keel.rollout.DeploySpec).
     deploy: DeploySpec = Field(default_factory=DeploySpec)
+    #: What `keel monitor run` reads and compares, and its alert rules (keel.monitoring).
+    monitor: MonitorSpec = Field(default_factory=MonitorSpec)
 
     @field_validator("gates")
     @classmethod

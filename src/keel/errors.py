@@ -16,6 +16,7 @@
      │    ├── PackageError      a package is malformed, tampered with or too new (.file)
      │    └── RegistryError     an unknown model, version or alias; a forbidden change
      ├── RolloutError           an unknown deployment, an impossible transition, a lost race
+     ├── MonitoringError        a monitor run has no usable data, an alert rule is wrong (.field)
      ├── StoreError             the metadata database or artifact store
      │    ├── StoreVersionError  the store was written by a newer keel
      │    ├── ArtifactError      a bad artifact name, a missing artifact
@@ -31,6 +32,8 @@ Every message says the value, what was expected and, where it helps, the likely 
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "ArtifactCorruptedError",
     "ArtifactError",
@@ -43,6 +46,7 @@ __all__ = [
     "GateFailedError",
     "KeelError",
     "ModelError",
+    "MonitoringError",
     "PackageError",
     "ParamConflictError",
     "RegistryError",
@@ -193,6 +197,19 @@ class RolloutError(KeelError):
         self.deployment = deployment
 
 
+class MonitoringError(KeelError):
+    """A monitor run has no usable data (an empty window, one class only, no reference),
+    or an alert rule or sink is wrong.
+
+    Attributes:
+        field: the setting or column at fault, when there is one.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
 class StoreError(KeelError):
     """The metadata database or the artifact store failed or holds something unexpected."""
 
@@ -250,3 +267,23 @@ class ExperimentNotFoundError(TrackingError):
 
 class ParamConflictError(TrackingError):
     """A param already logged on a run was logged again with a different value."""
+
+
+def settings_error(exc: Any, section: str) -> ConfigError:
+    """The ConfigError for a pydantic ValidationError of a keel.yaml section's settings,
+    one line per problem in keel's template: "The 'fraction' setting of deploy.shadow must
+    be greater than 0. Got 0 instead." (the section's own specs call it; keel.config adds
+    file and line numbers for keel.yaml itself)."""
+    lines, first = [], None
+    for error in exc.errors():
+        loc = [str(part) for part in error["loc"]]
+        where = ".".join([section, *loc[:-1]])
+        first = first or ".".join([section, *loc])
+        key = loc[-1] if loc else section
+        if error["type"] == "extra_forbidden":
+            lines.append(f"The key {key!r} is not a setting of {where}.")
+            continue
+        message = error["msg"].removeprefix("Value error, ").replace("Input should be", "must be")
+        message = message[:1].lower() + message[1:]
+        lines.append(f"The {key!r} setting of {where} {message}. Got {error['input']!r} instead.")
+    return ConfigError("\n".join(lines), field=first)

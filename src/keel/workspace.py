@@ -14,6 +14,7 @@ from keel._workspace_data import DataMethods
 from keel._workspace_evaluate import EvaluateMethods
 from keel._workspace_features import FeatureMethods
 from keel._workspace_models import ModelsMethods
+from keel._workspace_monitoring import MonitoringMethods
 from keel._workspace_rollout import RolloutMethods
 from keel._workspace_serving import ServingMethods
 from keel._workspace_train import TrainMethods
@@ -37,6 +38,7 @@ class Workspace(
     ModelsMethods,
     ServingMethods,
     RolloutMethods,
+    MonitoringMethods,
 ):
     """A keel project on disk: its keel.yaml, metadata store and artifact store.
 

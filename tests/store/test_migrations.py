@@ -17,6 +17,8 @@ def _keel_tables_only(name: str | None, kind: str, parents: dict) -> bool:
 
 # Tables that revisions after 0003 create, children first.
 _TABLES_AFTER_0003 = (
+    "alert_events",
+    "monitor_reports",
     "deployment_counts",
     "deployment_events",
     "deployments",

@@ -13,12 +13,14 @@ from keel.cli import (
     data,
     demo,
     deploy,
+    drift,
     evaluate,
     experiments,
     features,
     gc,
     init,
     models,
+    monitor,
     runs,
     serve,
     tokens,
@@ -104,5 +106,7 @@ app.add_typer(tokens.app, name="tokens")
 app.command("deploy")(deploy.deploy)
 app.command("rollback")(deploy.rollback)
 app.add_typer(deploy.app, name="deployments")
+app.add_typer(monitor.app, name="monitor")
+app.command("drift")(drift.drift)
 app.command("gc")(gc.gc)
 app.command("demo")(demo.demo)

@@ -21,7 +21,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic import ValidationError as PydanticValidationError
 
-from keel.errors import ConfigError
+from keel.errors import settings_error
 from keel.rollout._guardrails import guardrail_problem
 
 __all__ = [
@@ -165,20 +165,4 @@ def parse_deploy_spec(data: dict[str, Any], *, field: str = "deploy") -> DeployS
     try:
         return DeploySpec.model_validate(data)
     except PydanticValidationError as exc:
-        raise _config_error(exc, field) from None
-
-
-def _config_error(exc: PydanticValidationError, field: str) -> ConfigError:
-    lines, first = [], None
-    for error in exc.errors():
-        loc = [str(part) for part in error["loc"]]
-        section = ".".join([field, *loc[:-1]])
-        first = first or ".".join([field, *loc])
-        key = loc[-1] if loc else field
-        if error["type"] == "extra_forbidden":
-            lines.append(f"The key {key!r} is not a setting of {section}.")
-            continue
-        message = error["msg"].removeprefix("Value error, ").replace("Input should be", "must be")
-        message = message[:1].lower() + message[1:]
-        lines.append(f"The {key!r} setting of {section} {message}. Got {error['input']!r} instead.")
-    return ConfigError("\n".join(lines), field=first)
+        raise settings_error(exc, field) from None

@@ -323,3 +323,47 @@ deployment_counts = Table(
     Column("counter", String(64), primary_key=True),
     Column("value", Float, nullable=False),
 )
+
+# Monitoring reports (keel.monitoring): one row per `keel monitor run`, newest id last.
+# ``window_start``/``window_end`` are the window's first and last prediction times (float
+# seconds since the epoch); ``metrics_json`` is the flat mapping alert rules read
+# ({"drift.share": 0.2, ...}); ``report_json`` the whole report; ``html_digest`` the
+# SHA-256 of its HTML report in the artifact store, when one was written.
+monitor_reports = Table(
+    "monitor_reports",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("model", String(NAME_MAX), nullable=False),
+    Column("version", Integer),
+    Column("window_start", Float),
+    Column("window_end", Float),
+    Column("rows", BigInteger, nullable=False),
+    Column("metrics_json", Text, nullable=False),
+    Column("report_json", Text, nullable=False),
+    Column("html_digest", String(64)),
+    Column("created_at", Float, nullable=False),
+    Index("ix_monitor_reports_model_id", "model", "id"),
+)
+
+# Alerts fired by monitor runs, append-only. ``fingerprint`` identifies an alert across
+# runs (model, rule, severity, sink): deduplication and cooldown look up its latest row.
+# ``delivered`` is false when every attempt to send failed; ``payload_json`` is what was
+# sent.
+alert_events = Table(
+    "alert_events",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("model", String(NAME_MAX), nullable=False),
+    Column("rule", Text, nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("fired_at", Float, nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("report_id", BigInteger),
+    Column("payload_json", Text, nullable=False),
+    Column("delivered", Boolean, nullable=False),
+    Index("ix_alert_events_fingerprint_id", "fingerprint", "id"),
+)

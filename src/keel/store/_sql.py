@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from keel.store._sql_deployments import DeploymentEventRow
     from keel.store._sql_history import HistoryRow
     from keel.store._sql_metrics import MetricRow
+    from keel.store._sql_monitoring import AlertEventRow, MonitorReportRow
     from keel.store._sql_registry import AliasEventRow, ModelRow, NewVersion, VersionRow
     from keel.store._sql_tokens import TokenRow
 
@@ -753,6 +754,67 @@ class SQLStore:
 
         with self.reading() as conn:
             return count_series(conn, name, epoch)
+
+    # -- monitoring (see _sql_monitoring) ----------------------------------------------
+
+    def add_monitor_report(self, row: MonitorReportRow) -> int:
+        """Store a monitor report; its new id."""
+        from keel.store._sql_monitoring import add_report
+
+        with self.writing() as conn:
+            return add_report(conn, row)
+
+    def set_monitor_report_html(self, report_id: int, digest: str) -> None:
+        """Record the artifact digest of a report's HTML page."""
+        from keel.store._sql_monitoring import set_report_html
+
+        with self.writing() as conn:
+            set_report_html(conn, report_id, digest)
+
+    def monitor_reports(
+        self, model: str | None = None, *, limit: int | None = None, with_body: bool = False
+    ) -> list[MonitorReportRow]:
+        """Stored monitor reports, newest first; their bodies only when ``with_body``."""
+        from keel.store._sql_monitoring import list_reports
+
+        with self.reading() as conn:
+            return list_reports(conn, model, limit, with_body=with_body)
+
+    def monitor_report(self, report_id: int) -> MonitorReportRow | None:
+        """One stored monitor report with its body, or None."""
+        from keel.store._sql_monitoring import get_report
+
+        with self.reading() as conn:
+            return get_report(conn, report_id)
+
+    def add_alert_event(self, event: AlertEventRow) -> int:
+        """Record a fired alert; its new id."""
+        from keel.store._sql_monitoring import add_alert_event
+
+        with self.writing() as conn:
+            return add_alert_event(conn, event)
+
+    def mark_alert_delivered(self, event_id: int, delivered: bool) -> None:
+        from keel.store._sql_monitoring import mark_delivered
+
+        with self.writing() as conn:
+            mark_delivered(conn, event_id, delivered)
+
+    def last_alert_event(self, fingerprint: str) -> AlertEventRow | None:
+        """The newest alert event with this fingerprint, or None."""
+        from keel.store._sql_monitoring import last_alert_event
+
+        with self.reading() as conn:
+            return last_alert_event(conn, fingerprint)
+
+    def alert_events(
+        self, model: str | None = None, *, limit: int | None = None
+    ) -> list[AlertEventRow]:
+        """Fired alerts, newest first."""
+        from keel.store._sql_monitoring import list_alert_events
+
+        with self.reading() as conn:
+            return list_alert_events(conn, model, limit)
 
     # -- maintenance -------------------------------------------------------------------
 
