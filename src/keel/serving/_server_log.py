@@ -105,7 +105,8 @@ class AccessLog:
         self.pid = os.getpid()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or (not self.enabled and self.cold_start_s is not None):
+            # Nothing left to note: skip the wrapper (a closure and a header scan per request).
             await self.app(scope, receive, send)
             return
         t0 = time.perf_counter()
