@@ -50,6 +50,7 @@ def test_docs_examples(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
         "keel.config",
         "keel.workspace",
         "keel.store._filter",
+        "keel.store._json",
         "keel.testing",
         "keel.data",
         "keel.data._sources",

@@ -98,13 +98,14 @@ class Predictor:
         entry = package.manifest.get("onnx") or {}
         graph = package.onnx_graph() if entry.get("file") else None
         export = OnnxExport.from_manifest(entry, graph) if entry else None
+        native = graph is None or backend == "native"
+        trained = package.trained() if native else LazyTrained(package)
         compiled = None
         if backend == "auto" and package.manifest.get("compiled"):
             from keel.models._compile import load_compiled
 
-            compiled = load_compiled(package, LazyTrained(package), graph)
-        trained = package.trained() if graph is None or backend == "native" else None
-        return cls(trained or LazyTrained(package), export, backend, compiled=compiled)
+            compiled = load_compiled(package, trained, graph)
+        return cls(trained, export, backend, compiled=compiled)
 
     # ---------------------------------------------------------------- single records
 

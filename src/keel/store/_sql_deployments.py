@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
+from keel.store._json import dumps_plain
 from keel.store._schema import deployment_counts, deployment_events, deployments
 
 #: (epoch, version, minute, counter) -> increment.
@@ -85,7 +86,7 @@ def append_event(conn: Connection, event: DeploymentEventRow) -> None:
             kind=event.kind,
             actor=event.actor,
             reason=event.reason,
-            evidence_json=json.dumps(event.evidence, sort_keys=True, default=_plain),
+            evidence_json=dumps_plain(event.evidence),
             state_json=json.dumps(event.state, sort_keys=True),
         )
     )
@@ -166,12 +167,3 @@ def count_series(conn: Connection, name: str, epoch: int) -> list[tuple[int, int
         .order_by(table.c.minute, table.c.version, table.c.counter)
     )
     return [(int(m), int(v), str(c), float(x)) for m, v, c, x in conn.execute(stmt)]
-
-
-def _plain(value: Any) -> Any:
-    """numpy scalars and other number-likes in evidence become plain JSON numbers."""
-    if hasattr(value, "item"):
-        return value.item()
-    if isinstance(value, set | frozenset | tuple):
-        return list(value)
-    return str(value)

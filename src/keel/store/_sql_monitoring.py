@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import desc, insert, select, update
 from sqlalchemy.engine import Connection
 
+from keel.store._json import dumps_plain
 from keel.store._schema import alert_events, monitor_reports
 
 __all__ = [
@@ -68,8 +69,8 @@ def add_report(conn: Connection, row: MonitorReportRow) -> int:
             window_start=row.window_start,
             window_end=row.window_end,
             rows=row.rows,
-            metrics_json=json.dumps(row.metrics, sort_keys=True, default=_plain),
-            report_json=json.dumps(row.report, sort_keys=True, default=_plain),
+            metrics_json=dumps_plain(row.metrics),
+            report_json=dumps_plain(row.report),
             html_digest=row.html_digest,
             created_at=row.created_at,
         )
@@ -112,7 +113,7 @@ def add_alert_event(conn: Connection, event: AlertEventRow) -> int:
             fired_at=event.fired_at,
             severity=event.severity,
             report_id=event.report_id,
-            payload_json=json.dumps(event.payload, sort_keys=True, default=_plain),
+            payload_json=dumps_plain(event.payload),
             delivered=event.delivered,
         )
     )
@@ -176,14 +177,3 @@ def _event(row: Any) -> AlertEventRow:
         report_id=row.report_id,
         id=int(row.id),
     )
-
-
-def _plain(value: Any) -> Any:
-    """numpy scalars and arrays become plain JSON; NaN stays NaN (json writes it)."""
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if hasattr(value, "item"):
-        return value.item()
-    if isinstance(value, set | frozenset | tuple):
-        return list(value)
-    return str(value)
